@@ -1,0 +1,41 @@
+# Tribune: `make run` serves the forum with demo data, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench messages clean-db help
+
+help:
+	@echo "make run    : installe, migre, charge la démo (1re fois) et sert http://$(HOST):$(PORT)"
+	@echo "make test   : lance toute la suite de tests (SQLite, PostgreSQL, SMTP, navigateur)"
+	@echo "make bench  : mesures de performance (écrit bench/RESULTS.md)"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[test]'
+	@$(PY) -m babel.messages.frontend compile --domain messages --directory forum/locale --use-fuzzy >/dev/null 2>&1 || true
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@$(PY) -m forum migrate
+	@$(PY) -m forum demo
+	@echo "Tribune : http://$(HOST):$(PORT)  (comptes de démonstration ci-dessus, mot de passe : demo-tribune-2026)"
+	@$(VENV)/bin/uvicorn --factory forum.app:create_app --host $(HOST) --port $(PORT) --proxy-headers
+
+test: $(STAMP)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@$(PY) bench/run.py
+
+messages: $(STAMP)
+	@$(VENV)/bin/pybabel extract -F babel.cfg -o forum/locale/messages.pot --no-location --sort-output .
+	@$(VENV)/bin/pybabel update -i forum/locale/messages.pot -d forum/locale -D messages
+	@$(VENV)/bin/pybabel compile -d forum/locale -D messages
+
+clean-db:
+	rm -f var/tribune.db var/tribune.db-wal var/tribune.db-shm

@@ -1,0 +1,77 @@
+"""create_app(settings) -> Starlette: the only place that wires routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from forum.context import Context
+from forum.errors import DomainError
+from forum.middleware import BodySizeLimit, SecurityHeaders
+from forum.settings import Settings
+from forum.templating import context_defaults, make_environment
+from forum.views import accounts, errors, forum
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+GET, POST = ["GET"], ["POST"]
+GET_POST = ["GET", "POST"]
+
+# The route table is data: tests read it to check every route's protection and roles.
+ROUTES: list[Route] = [
+    Route("/", forum.home, methods=GET, name="home"),
+    Route("/c/{slug:str}", forum.category, methods=GET, name="category"),
+    Route("/c/{slug:str}/nouveau", forum.new_topic, methods=GET_POST, name="new_topic"),
+    Route("/t/{topic_id:int}", forum.topic, methods=GET, name="topic"),
+    Route("/t/{topic_id:int}/repondre", forum.reply, methods=POST, name="reply"),
+    Route("/p/{post_id:int}/modifier", forum.edit_post, methods=GET_POST, name="edit_post"),
+    Route("/p/{post_id:int}/historique", forum.post_history, methods=GET, name="post_history"),
+    Route("/membres/{member_id:int}", forum.profile, methods=GET, name="profile"),
+    Route("/connexion", accounts.login, methods=GET_POST, name="login"),
+    Route("/deconnexion", accounts.logout, methods=POST, name="logout"),
+    Route("/invitation/{token:str}", accounts.invitation, methods=GET_POST, name="invitation"),
+    Route("/mot-de-passe/oubli", accounts.forgot_password, methods=GET_POST, name="forgot_password"),
+    Route("/mot-de-passe/nouveau/{token:str}", accounts.reset_password, methods=GET_POST, name="reset_password"),
+    Route("/compte/mot-de-passe", accounts.change_password, methods=GET_POST, name="change_password"),
+]
+
+
+def create_app(settings: Settings | None = None, context: Context | None = None) -> Starlette:
+    """Build the application. With no argument (uvicorn --factory), settings come from the environment."""
+    settings = settings or (context.settings if context else Settings.from_env())
+    ctx = context or Context.build(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        ctx.db.dispose()
+
+    hosts = list(settings.allowed_hosts)
+    middleware = [
+        Middleware(SecurityHeaders, https=settings.https),
+        Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
+    app = Starlette(
+        debug=False,  # never a traceback page, even in development: logs have them
+        routes=[*ROUTES, Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        middleware=middleware,
+        exception_handlers={
+            HTTPException: errors.http_exception,
+            DomainError: errors.domain_error,
+            Exception: errors.server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.templates = Jinja2Templates(env=make_environment(settings), context_processors=[context_defaults])
+    return app

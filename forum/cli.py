@@ -1,0 +1,194 @@
+"""Admin command line: `python -m forum COMMANDE`. Help and messages in French."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from forum.context import Context
+from forum.errors import DomainError
+from forum.models import Member, Role
+from forum.settings import Settings, SettingsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m forum",
+        description="Administration de Tribune, le forum de débat interne.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE", required=True)
+
+    sub.add_parser("migrate", help="met le schéma de la base à jour (migrations Alembic)")
+
+    create = sub.add_parser("create-member", help="crée un membre (mot de passe lu sur l’entrée standard, ou invitation)")
+    create.add_argument("--email", required=True, help="adresse électronique")
+    create.add_argument("--first-name", required=True, help="prénom")
+    create.add_argument("--last-name", required=True, help="nom")
+    create.add_argument("--federation", help="fédération (nom ou identifiant court)")
+    create.add_argument("--role", choices=[r.value for r in Role], default="member", help="rôle (défaut : member)")
+    create.add_argument("--moderates", help="pour un modérateur de fédération : la fédération modérée (national sinon)")
+    create.add_argument("--membership-number", help="numéro d’adhérent")
+    how = create.add_mutually_exclusive_group()
+    how.add_argument("--password-stdin", action="store_true", help="lit le mot de passe sur l’entrée standard")
+    how.add_argument("--invite", action="store_true", help="envoie une invitation par courriel (défaut)")
+
+    roster = sub.add_parser("import-roster", help="importe le fichier des adhérents (CSV)")
+    roster.add_argument("file", type=Path, help="CSV : numero, nom, prenom, email, federation")
+
+    invite = sub.add_parser("invite", help="envoie (ou renvoie) une invitation par courriel")
+    invite.add_argument("emails", nargs="*", help="adresses des membres à inviter")
+    invite.add_argument("--all-pending", action="store_true", help="invite tous les membres qui n’ont pas encore de compte actif")
+
+    sub.add_parser("demo", help="charge les données de démonstration si la base est vide")
+
+    seed = sub.add_parser("seed", help="crée des données en masse pour les mesures de performance")
+    seed.add_argument("--members", type=int, default=1000, help="nombre de membres (défaut : 1000)")
+    seed.add_argument("--federations", type=int, default=30, help="nombre de fédérations (défaut : 30)")
+    seed.add_argument("--topics", type=int, default=500, help="nombre de sujets (défaut : 500)")
+    seed.add_argument("--posts", type=int, default=10000, help="nombre de messages (défaut : 10000)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"Configuration invalide : {exc}", file=sys.stderr)
+        return 2
+    ctx = Context.build(settings)
+    try:
+        return COMMANDS[args.command](ctx, args)
+    except DomainError as exc:
+        print(f"Erreur : {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        ctx.db.dispose()
+
+
+def cmd_migrate(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.migrate import upgrade
+
+    upgrade(ctx.db.engine)
+    print("Base de données à jour.")
+    return 0
+
+
+def cmd_create_member(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.services import accounts
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Mot de passe : ")
+    with ctx.db.write() as session:
+        federation = accounts.find_federation(session, args.federation) if args.federation else None
+        if args.federation and federation is None:
+            print(f"Erreur : fédération inconnue : {args.federation}", file=sys.stderr)
+            return 1
+        moderates = accounts.find_federation(session, args.moderates) if args.moderates else None
+        if args.moderates and moderates is None:
+            print(f"Erreur : fédération inconnue : {args.moderates}", file=sys.stderr)
+            return 1
+        member = accounts.create_member(
+            session, email=args.email, first_name=args.first_name, last_name=args.last_name,
+            federation=federation, role=Role(args.role), moderated_federation=moderates,
+            password=password, membership_number=args.membership_number,
+        )
+        if password is None:
+            accounts.send_invitation(ctx, session, member)
+            print(f"Membre créé : {member.email} (invitation envoyée).")
+        else:
+            print(f"Membre créé : {member.email} (compte actif).")
+    return 0
+
+
+def cmd_import_roster(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.progress import Progress
+    from forum.services.roster import RosterError, import_roster
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"Erreur : lecture impossible de {args.file} : {exc.strerror}", file=sys.stderr)
+        return 2
+    bar = Progress("import", 0)
+    try:
+        with ctx.db.write() as session:
+            report = import_roster(session, data, progress=lambda done, total: bar.update(done, total))
+    except RosterError as exc:
+        print(f"\nErreur : {exc} Rien n’a été importé.", file=sys.stderr)
+        return 1
+    bar.finish()
+    print(f"Import terminé : {report.summary()}.")
+    for line, reason in report.rejected:
+        print(f"  ligne {line} : {reason}")
+    return 0
+
+
+def cmd_invite(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.models import MemberStatus
+    from forum.services import accounts
+
+    if not args.emails and not args.all_pending:
+        print("Erreur : donnez des adresses ou --all-pending.", file=sys.stderr)
+        return 2
+    sent = failed = 0
+    with ctx.db.read() as session:
+        if args.all_pending:
+            ids = list(session.scalars(select(Member.id).where(Member.status == MemberStatus.INVITED)))
+        else:
+            ids = []
+            for email in args.emails:
+                member_id = session.scalar(select(Member.id).where(Member.email == accounts.normalize_email(email)))
+                if member_id is None:
+                    print(f"  inconnu : {email}", file=sys.stderr)
+                    failed += 1
+                else:
+                    ids.append(member_id)
+    for member_id in ids:
+        # One transaction per email: a failure stops nothing already sent.
+        with ctx.db.write() as session:
+            member = session.get(Member, member_id)
+            assert member is not None
+            accounts.send_invitation(ctx, session, member)
+            sent += 1
+    print(f"Invitations envoyées : {sent}" + (f", introuvables : {failed}" if failed else "") + ".")
+    return 1 if failed else 0
+
+
+def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.demo import DEMO_PASSWORD, load_demo
+
+    logins = load_demo(ctx)
+    if logins is None:
+        print("La base contient déjà des membres : données de démonstration non chargées.")
+        return 0
+    print("Données de démonstration chargées. Comptes (mot de passe commun : " + DEMO_PASSWORD + ") :")
+    for email, name, role in logins:
+        print(f"  {email:32} {name:18} {role}")
+    return 0
+
+
+def cmd_seed(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.seed import seed
+
+    if min(args.members, args.topics, args.posts) < 1 or args.posts < args.topics:
+        print("Erreur : il faut au moins un membre, un sujet, et autant de messages que de sujets.", file=sys.stderr)
+        return 2
+    seed(ctx, members=args.members, federations=args.federations, topics=args.topics, posts=args.posts)
+    print("Données créées.")
+    return 0
+
+
+COMMANDS = {
+    "migrate": cmd_migrate,
+    "create-member": cmd_create_member,
+    "import-roster": cmd_import_roster,
+    "invite": cmd_invite,
+    "demo": cmd_demo,
+    "seed": cmd_seed,
+}

@@ -1,0 +1,34 @@
+"""What services need from the outside world, built once by the app factory or the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from forum.db import Database
+from forum.mail import Mailer
+from forum.models import utcnow
+from forum.security import Signers
+from forum.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    signers: Signers
+    mailer: Mailer
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database | None = None) -> "Context":
+        return cls(
+            settings=settings,
+            db=db or Database(settings),
+            signers=Signers(settings.secret_key),
+            mailer=Mailer(settings),
+        )
+
+    def url(self, path: str) -> str:
+        return f"{self.settings.base_url}{path}"

@@ -1,0 +1,157 @@
+"""Named read queries: each loads exactly what its page shows, no lazy loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from forum.models import Category, Federation, Member, Post, PostRevision, PostStatus, Topic
+
+
+@dataclass(frozen=True)
+class TopicRow:
+    id: int
+    title: str
+    author_name: str
+    post_count: int
+    created_at: dt.datetime
+    last_post_at: dt.datetime
+    locked: bool
+
+
+@dataclass(frozen=True)
+class PostRow:
+    id: int
+    number: int
+    author_id: int
+    author_name: str
+    federation: str | None
+    html: str
+    status: PostStatus
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    revision_count: int
+
+
+def categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def category_by_slug(session: Session, slug: str) -> Category | None:
+    return session.scalar(select(Category).where(Category.slug == slug))
+
+
+def encode_cursor(last_post_at: dt.datetime, topic_id: int) -> str:
+    return f"{int(last_post_at.timestamp() * 1_000_000)}_{topic_id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[dt.datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        micros, topic_id = cursor.split("_", 1)
+        return dt.datetime.fromtimestamp(int(micros) / 1_000_000, dt.timezone.utc), int(topic_id)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def topics_page(session: Session, category_id: int, cursor: str | None, limit: int) -> tuple[list[TopicRow], str | None]:
+    """Topics of a category, most recently active first, by keyset (constant cost at any depth)."""
+    query = (
+        select(Topic.id, Topic.title, Member.first_name, Member.last_name, Topic.post_count,
+               Topic.created_at, Topic.last_post_at, Topic.locked)
+        .join(Member, Member.id == Topic.author_id)
+        .where(Topic.category_id == category_id)
+        .order_by(Topic.last_post_at.desc(), Topic.id.desc())
+        .limit(limit + 1)
+    )
+    position = decode_cursor(cursor)
+    if position:
+        at, topic_id = position
+        query = query.where(or_(Topic.last_post_at < at, and_(Topic.last_post_at == at, Topic.id < topic_id)))
+    rows = [
+        TopicRow(r.id, r.title, f"{r.first_name} {r.last_name}", r.post_count, r.created_at, r.last_post_at, r.locked)
+        for r in session.execute(query)
+    ]
+    next_cursor = encode_cursor(rows[limit - 1].last_post_at, rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def latest_topics(session: Session, limit: int = 10) -> list[tuple[TopicRow, str, str]]:
+    """The most recently active topics of the whole forum, with their category slug and name."""
+    query = (
+        select(Topic.id, Topic.title, Member.first_name, Member.last_name, Topic.post_count,
+               Topic.created_at, Topic.last_post_at, Topic.locked, Category.slug, Category.name)
+        .join(Member, Member.id == Topic.author_id)
+        .join(Category, Category.id == Topic.category_id)
+        .order_by(Topic.last_post_at.desc(), Topic.id.desc())
+        .limit(limit)
+    )
+    return [
+        (TopicRow(r.id, r.title, f"{r.first_name} {r.last_name}", r.post_count, r.created_at, r.last_post_at, r.locked),
+         r.slug, r.name)
+        for r in session.execute(query)
+    ]
+
+
+def topic_with_category(session: Session, topic_id: int) -> tuple[Topic, Category] | None:
+    row = session.execute(
+        select(Topic, Category).join(Category, Category.id == Topic.category_id).where(Topic.id == topic_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer_id: int | None) -> list[PostRow]:
+    """Posts numbered first..last of a topic that the viewer may see (a range scan on the unique index)."""
+    visible = Post.status == PostStatus.PUBLISHED
+    if viewer_id is not None:
+        visible = or_(visible, and_(Post.author_id == viewer_id, Post.status == PostStatus.HELD))
+    query = (
+        select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
+               Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count)
+        .join(Member, Member.id == Post.author_id)
+        .outerjoin(Federation, Federation.id == Member.federation_id)
+        .where(Post.topic_id == topic_id, Post.number.between(first, last), visible)
+        .order_by(Post.number)
+    )
+    return [
+        PostRow(r.id, r.number, r.author_id, f"{r.first_name} {r.last_name}", r.fed, r.html, r.status,
+                r.created_at, r.edited_at, r.revision_count)
+        for r in session.execute(query)
+    ]
+
+
+def post_for_viewer(session: Session, post_id: int, viewer_id: int | None) -> tuple[Post, Topic] | None:
+    row = session.execute(select(Post, Topic).join(Topic, Topic.id == Post.topic_id).where(Post.id == post_id)).first()
+    if row is None:
+        return None
+    post, topic = row
+    if post.status != PostStatus.PUBLISHED and post.author_id != viewer_id:
+        return None
+    return post, topic
+
+
+def revisions(session: Session, post_id: int) -> list[tuple[PostRevision, str]]:
+    rows = session.execute(
+        select(PostRevision, Member.first_name, Member.last_name)
+        .join(Member, Member.id == PostRevision.editor_id)
+        .where(PostRevision.post_id == post_id)
+        .order_by(PostRevision.number)
+    )
+    return [(rev, f"{first} {last}") for rev, first, last in rows]
+
+
+def member_profile(session: Session, member_id: int) -> tuple[Member, str | None, int] | None:
+    row = session.execute(
+        select(Member, Federation.name).outerjoin(Federation, Federation.id == Member.federation_id)
+        .where(Member.id == member_id)
+    ).first()
+    if row is None:
+        return None
+    count = session.scalar(
+        select(func.count()).select_from(Post).where(Post.author_id == member_id, Post.status == PostStatus.PUBLISHED)
+    ) or 0
+    return row[0], row[1], count

@@ -1,0 +1,305 @@
+"""Members, passwords, sessions, invitations and password resets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from forum import security
+from forum.context import Context
+from forum.errors import Forbidden, NotFound, RateLimited, ValidationFailed, wait_message
+from forum.models import Federation, Member, MemberStatus, Role, UsedToken, UserSession
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The idle deadline moves at most once a minute, so reads do not all become writes.
+TOUCH_AFTER = dt.timedelta(seconds=60)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_password(password: str, field: str = "password") -> None:
+    if len(password) < security.MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            {field: f"Le mot de passe doit compter au moins {security.MIN_PASSWORD_LENGTH} caractères."}
+        )
+    if len(password) > 1024:
+        raise ValidationFailed({field: "Le mot de passe est trop long (1 024 caractères au plus)."})
+
+
+def find_federation(session: Session, name_or_slug: str) -> Federation | None:
+    value = name_or_slug.strip()
+    return session.scalar(
+        select(Federation).where((Federation.slug == value.lower()) | (Federation.name == value))
+    )
+
+
+def create_member(
+    session: Session,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    federation: Federation | None,
+    role: Role = Role.MEMBER,
+    moderated_federation: Federation | None = None,
+    password: str | None = None,
+    membership_number: str | None = None,
+) -> Member:
+    """Create a member; active with a password, invited without one."""
+    email = normalize_email(email)
+    errors: dict[str, str] = {}
+    if not EMAIL_RE.match(email):
+        errors["email"] = "Adresse électronique invalide."
+    elif session.scalar(select(Member.id).where(Member.email == email)) is not None:
+        errors["email"] = "Un membre utilise déjà cette adresse."
+    if not first_name.strip() or not last_name.strip():
+        errors["name"] = "Le prénom et le nom sont obligatoires."
+    if moderated_federation is not None and role != Role.MODERATOR:
+        errors["role"] = "Seul un rôle de modérateur se rattache à une fédération."
+    if password is not None:
+        try:
+            validate_password(password)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    member = Member(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        federation_id=federation.id if federation else None,
+        role=role,
+        moderated_federation_id=moderated_federation.id if moderated_federation else None,
+        membership_number=membership_number,
+        status=MemberStatus.ACTIVE if password else MemberStatus.INVITED,
+        password_hash=security.hash_password(password) if password else None,
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def open_session(ctx: Context, session: Session, member: Member, ip: str | None, user_agent: str | None) -> str:
+    """Start a new server-side session; returns the raw token for the cookie (a new id every login)."""
+    token = security.new_session_token()
+    now = ctx.clock()
+    session.add(
+        UserSession(
+            token_hash=security.sha256_hex(token),
+            member_id=member.id,
+            created_at=now,
+            last_seen_at=now,
+            ip=ip,
+            user_agent=(user_agent or "")[:300],
+        )
+    )
+    return token
+
+
+def load_session(ctx: Context, session: Session, token: str) -> tuple[UserSession, Member] | None:
+    """The live session and its member for a raw token, or None when revoked, expired or suspended."""
+    row = session.execute(
+        select(UserSession, Member)
+        .join(Member, Member.id == UserSession.member_id)
+        .where(UserSession.token_hash == security.sha256_hex(token))
+    ).first()
+    if row is None:
+        return None
+    user_session, member = row
+    now = ctx.clock()
+    settings = ctx.settings
+    if user_session.revoked_at is not None:
+        return None
+    if now - user_session.created_at > dt.timedelta(seconds=settings.session_absolute_seconds):
+        return None
+    if now - user_session.last_seen_at > dt.timedelta(seconds=settings.session_idle_seconds):
+        return None
+    if member.status != MemberStatus.ACTIVE:
+        return None
+    return user_session, member
+
+
+def touch_session(ctx: Context, session: Session, user_session: UserSession) -> None:
+    """Move the idle deadline of a session (callers do it at most every TOUCH_AFTER)."""
+    now = ctx.clock()
+    if now - user_session.last_seen_at > TOUCH_AFTER:
+        session.execute(
+            update(UserSession).where(UserSession.id == user_session.id).values(last_seen_at=now)
+        )
+
+
+def revoke_session(ctx: Context, session: Session, token: str) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == security.sha256_hex(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=ctx.clock())
+    )
+
+
+def revoke_all_sessions(ctx: Context, session: Session, member_id: int) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.member_id == member_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=ctx.clock())
+    )
+
+
+# --- passwords and single-use tokens ------------------------------------------------------
+
+
+def _fingerprint(member: Member) -> str:
+    # Changes whenever the password changes, so every older link dies with it.
+    return security.sha256_hex(member.password_hash or "no-password")[:16]
+
+
+def make_token(ctx: Context, purpose: security.TokenPurpose, member: Member) -> str:
+    return ctx.signers.dumps(
+        purpose, {"m": member.id, "f": _fingerprint(member), "n": secrets.token_urlsafe(8)}
+    )
+
+
+def member_for_token(ctx: Context, session: Session, purpose: security.TokenPurpose, token: str) -> Member:
+    """The member a valid, unused token of this purpose was made for; NotFound otherwise."""
+    invalid = NotFound("Ce lien n’est plus valable : il a expiré ou a déjà servi. Demandez-en un nouveau.")
+    payload = ctx.signers.loads(purpose, token)
+    if not isinstance(payload, dict) or not isinstance(payload.get("m"), int):
+        raise invalid
+    if session.get(UsedToken, security.sha256_hex(token)) is not None:
+        raise invalid
+    member = session.get(Member, payload["m"])
+    if member is None or payload.get("f") != _fingerprint(member):
+        raise invalid
+    if member.status in (MemberStatus.SUSPENDED, MemberStatus.LEFT):
+        raise invalid
+    return member
+
+
+def set_password_with_token(
+    ctx: Context, session: Session, purpose: security.TokenPurpose, token: str, password: str, confirm: str
+) -> Member:
+    """Spend an invitation or reset link: set the password, activate, revoke every session."""
+    member = member_for_token(ctx, session, purpose, token)
+    validate_password(password)
+    if password != confirm:
+        raise ValidationFailed({"confirm": "Les deux mots de passe ne sont pas identiques."})
+    session.add(UsedToken(token_hash=security.sha256_hex(token), purpose=purpose.salt, used_at=ctx.clock()))
+    member.password_hash = security.hash_password(password)
+    member.password_changed_at = ctx.clock()
+    member.status = MemberStatus.ACTIVE
+    revoke_all_sessions(ctx, session, member.id)
+    session.flush()
+    return member
+
+
+def send_invitation(ctx: Context, session: Session, member: Member) -> str:
+    """Email a 7-day single-use link to set a password; returns the link."""
+    if member.status not in (MemberStatus.INVITED, MemberStatus.ACTIVE):
+        raise Forbidden("Ce membre ne peut pas être invité.")
+    link = ctx.url(f"/invitation/{make_token(ctx, security.INVITE, member)}")
+    ctx.mailer.send(
+        member.email,
+        "Votre invitation à Tribune",
+        f"Bonjour {member.first_name},\n\n"
+        "Vous êtes invité·e à rejoindre Tribune, le forum de débat interne du parti.\n"
+        f"Choisissez votre mot de passe en suivant ce lien (valable 7 jours, une seule fois) :\n\n{link}\n\n"
+        "Si vous n’attendiez pas ce message, ignorez-le.\n",
+    )
+    return link
+
+
+def request_password_reset(ctx: Context, session: Session, email: str, ip: str) -> None:
+    """Email a 1-hour single-use reset link if the address is a member's. Silent otherwise."""
+    email = normalize_email(email)
+    now = ctx.clock()
+    for key in (email, f"ip:{ip}"):
+        wait = security.retry_after(session, security.RESET_EMAILS, key, now)
+        if wait:
+            raise RateLimited(
+                "Trop de demandes de réinitialisation. Réessayez " + wait_message(wait) + ".", wait
+            )
+    security.record_event(session, security.RESET_EMAILS, email, now)
+    security.record_event(session, security.RESET_EMAILS, f"ip:{ip}", now)
+    member = session.scalar(select(Member).where(Member.email == email))
+    if member is None or member.status != MemberStatus.ACTIVE:
+        return
+    link = ctx.url(f"/mot-de-passe/nouveau/{make_token(ctx, security.RESET, member)}")
+    ctx.mailer.send(
+        member.email,
+        "Réinitialiser votre mot de passe Tribune",
+        f"Bonjour {member.first_name},\n\n"
+        f"Pour choisir un nouveau mot de passe, suivez ce lien (valable une heure, une seule fois) :\n\n{link}\n\n"
+        "Si vous n’avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n",
+    )
+
+
+def change_password(ctx: Context, session: Session, member: Member, current: str, new: str, confirm: str) -> None:
+    """Change one's own password; every session of the member is revoked (the caller opens a new one)."""
+    if not security.verify_password(member.password_hash, current):
+        raise ValidationFailed({"current": "Le mot de passe actuel est incorrect."})
+    validate_password(new, "new")
+    if new != confirm:
+        raise ValidationFailed({"confirm": "Les deux mots de passe ne sont pas identiques."})
+    member.password_hash = security.hash_password(new)
+    member.password_changed_at = ctx.clock()
+    revoke_all_sessions(ctx, session, member.id)
+    session.flush()
+
+
+def set_status(ctx: Context, session: Session, actor: Member, member_id: int, status: MemberStatus) -> Member:
+    """An admin suspends, reactivates or marks a member as having left. Sessions die at once."""
+    if not actor.is_admin:
+        raise Forbidden()
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound()
+    if member.id == actor.id:
+        raise Forbidden("Vous ne pouvez pas changer votre propre statut.")
+    member.status = status
+    if status != MemberStatus.ACTIVE:
+        revoke_all_sessions(ctx, session, member.id)
+    session.flush()
+    return member
+
+
+def login(ctx: Context, email: str, password: str, ip: str, user_agent: str | None) -> tuple[Member, str]:
+    """Check credentials and open a session; returns the member and the raw session token.
+
+    The password is verified outside any write transaction (argon2 takes tens of
+    milliseconds and must not hold SQLite's write lock); a failure is recorded
+    and committed before the error is raised, so throttling counts it.
+    """
+    email = normalize_email(email)
+    now = ctx.clock()
+    with ctx.db.read() as session:
+        for limit, key in ((security.LOGIN_PER_ACCOUNT, email), (security.LOGIN_PER_IP, ip)):
+            wait = security.retry_after(session, limit, key, now)
+            if wait:
+                raise RateLimited("Trop de tentatives de connexion. Réessayez " + wait_message(wait) + ".", wait)
+        found = session.execute(select(Member.id, Member.password_hash).where(Member.email == email)).first()
+    ok = security.verify_password(found.password_hash if found else None, password)
+    with ctx.db.write() as session:
+        if not ok or found is None:
+            security.record_event(session, security.LOGIN_PER_ACCOUNT, email, now)
+            security.record_event(session, security.LOGIN_PER_IP, ip, now)
+        else:
+            member = session.get(Member, found.id)
+            assert member is not None and member.password_hash is not None
+            if member.status == MemberStatus.SUSPENDED:
+                raise Forbidden("Votre compte est suspendu : vous ne pouvez pas vous connecter.")
+            if member.status != MemberStatus.ACTIVE:
+                raise Forbidden("Ce compte n’est pas actif.")
+            if security.needs_rehash(member.password_hash):
+                member.password_hash = security.hash_password(password)
+            security.clear_events(session, security.LOGIN_PER_ACCOUNT, email)
+            token = open_session(ctx, session, member, ip, user_agent)
+            return member, token
+    raise ValidationFailed({"email": "Adresse ou mot de passe incorrect."})

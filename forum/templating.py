@@ -1,0 +1,74 @@
+"""Jinja2 environment: autoescaped, French through gettext (Babel), dates in Europe/Paris.
+
+Templates are found through a search path: a deployment may put a folder in
+TRIBUNE_TEMPLATE_DIR to override any single template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_timedelta
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from forum.settings import PROJECT_ROOT, Settings
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def make_environment(settings: Settings) -> Environment:
+    paths = [str(PROJECT_ROOT / "templates")]
+    override = os.environ.get("TRIBUNE_TEMPLATE_DIR")
+    if override:
+        paths.insert(0, override)
+    env = Environment(
+        loader=FileSystemLoader(paths),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=settings.debug,
+    )
+    translations = Translations.load(str(LOCALE_DIR), [settings.locale], domain="messages")
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    tz = ZoneInfo(settings.timezone)
+    locale = settings.locale
+
+    def datetime_fr(value: dt.datetime | None) -> str:
+        if value is None:
+            return ""
+        return format_datetime(value.astimezone(tz), "d MMMM y 'à' HH:mm", locale=locale)
+
+    def iso(value: dt.datetime) -> str:
+        return value.astimezone(tz).isoformat(timespec="minutes")
+
+    def ago(value: dt.datetime) -> str:
+        delta = value - dt.datetime.now(dt.timezone.utc)
+        return format_timedelta(delta, add_direction=True, locale=locale, threshold=1.1)
+
+    def thousands(value: int) -> str:
+        return f"{value:,}".replace(",", "\u202f")
+
+    env.filters.update(datetime_fr=datetime_fr, iso=iso, ago=ago, thousands=thousands)
+    return env
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    return Jinja2Templates(env=make_environment(settings))
+
+
+def context_defaults(request: Any) -> dict[str, Any]:
+    """Variables every page needs: the visitor, the CSRF token, the CSP nonce."""
+    from forum.web import csrf_token, member_of
+
+    return {
+        "me": member_of(request),
+        "csrf_token": lambda: csrf_token(request),
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
+    }

@@ -1,0 +1,1 @@
+"""Endpoints grouped by page type: parse, call one service, render or redirect."""

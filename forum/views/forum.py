@@ -1,0 +1,193 @@
+"""Forum pages: home, category, topic, posting, editing, history."""
+
+from __future__ import annotations
+
+import difflib
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum import queries
+from forum.errors import NotAuthenticated, NotFound, ValidationFailed
+from forum.models import Member
+from forum.services import posting
+from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect
+
+
+def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
+    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _require_member(request: Request) -> Member:
+    member = member_of(request)
+    if member is None:
+        raise NotAuthenticated()
+    return member
+
+
+def _int_param(request: Request, name: str, default: int = 1) -> int:
+    try:
+        value = int(request.query_params.get(name, default))
+    except ValueError:
+        return default
+    return max(value, 1)
+
+
+@page
+async def home(request: Request) -> Response:
+    with ctx_of(request).db.read() as session:
+        cats = queries.categories(session)
+        latest = queries.latest_topics(session, 10)
+    return _render(request, "home.html", {"categories": cats, "latest": latest})
+
+
+@page
+async def category(request: Request) -> Response:
+    ctx = ctx_of(request)
+    cursor = request.query_params.get("apres")
+    with ctx.db.read() as session:
+        cat = queries.category_by_slug(session, request.path_params["slug"])
+        if cat is None:
+            raise NotFound()
+        topics, next_cursor = queries.topics_page(session, cat.id, cursor, ctx.settings.topics_per_page)
+    return _render(request, "category.html", {"category": cat, "topics": topics, "next_cursor": next_cursor, "cursor": cursor})
+
+
+@page
+async def new_topic(request: Request) -> Response:
+    ctx = ctx_of(request)
+    member = _require_member(request)
+    slug = request.path_params["slug"]
+    with ctx.db.read() as session:
+        cat = queries.category_by_slug(session, slug)
+    if cat is None:
+        raise NotFound()
+    draft = {"title": "", "body": ""}
+    if request.method == "POST":
+        form = await read_form(request)
+        draft = {"title": str(form.get("title", "")), "body": str(form.get("body", ""))}
+
+        def write() -> int:
+            with ctx.db.write() as session:
+                return posting.create_topic(ctx, session, member, slug, draft["title"], draft["body"]).id
+
+        try:
+            topic_id = await in_thread(write)
+        except ValidationFailed as exc:
+            return _render(request, "topic_new.html", {"category": cat, "draft": draft, "errors": exc.errors}, 422)
+        return redirect(f"/t/{topic_id}")
+    return _render(request, "topic_new.html", {"category": cat, "draft": draft, "errors": {}})
+
+
+def _topic_context(request: Request, topic_id: int, page_number: int) -> dict[str, object]:
+    ctx = ctx_of(request)
+    viewer = member_of(request)
+    per_page = ctx.settings.posts_per_page
+    with ctx.db.read() as session:
+        found = queries.topic_with_category(session, topic_id)
+        if found is None:
+            raise NotFound()
+        topic, cat = found
+        pages = max(1, -(-topic.post_count // per_page))
+        if page_number > pages:
+            raise NotFound()
+        first = (page_number - 1) * per_page + 1
+        posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id if viewer else None)
+    return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages}
+
+
+@page
+async def topic(request: Request) -> Response:
+    context = _topic_context(request, request.path_params["topic_id"], _int_param(request, "page"))
+    context.update(draft="", errors={})
+    return _render(request, "topic.html", context)
+
+
+@page
+async def reply(request: Request) -> Response:
+    ctx = ctx_of(request)
+    member = _require_member(request)
+    topic_id = request.path_params["topic_id"]
+    form = await read_form(request)
+    body = str(form.get("body", ""))
+
+    def write() -> tuple[int, int]:
+        with ctx.db.write() as session:
+            post = posting.reply(ctx, session, member, topic_id, body)
+            return post.id, post.number
+
+    try:
+        post_id, number = await in_thread(write)
+    except ValidationFailed as exc:
+        with ctx.db.read() as session:
+            found = queries.topic_with_category(session, topic_id)
+        pages = max(1, -(-(found[0].post_count if found else 0) // ctx.settings.posts_per_page))
+        context = _topic_context(request, topic_id, pages)
+        context.update(draft=body, errors=exc.errors)
+        return _render(request, "topic.html", context, 422)
+    page_number = -(-number // ctx.settings.posts_per_page)
+    return redirect(f"/t/{topic_id}?page={page_number}#p{post_id}")
+
+
+@page
+async def edit_post(request: Request) -> Response:
+    ctx = ctx_of(request)
+    member = _require_member(request)
+    post_id = request.path_params["post_id"]
+    with ctx.db.read() as session:
+        found = queries.post_for_viewer(session, post_id, member.id)
+    if found is None:
+        raise NotFound()
+    post, topic_row = found
+    if post.author_id != member.id:
+        # The service decides too; this only avoids showing a form that cannot be sent.
+        from forum.errors import Forbidden
+
+        raise Forbidden("Vous ne pouvez modifier que vos propres messages.")
+    if request.method == "POST":
+        form = await read_form(request)
+        body = str(form.get("body", ""))
+
+        def write() -> int:
+            with ctx.db.write() as session:
+                return posting.edit_post(ctx, session, member, post_id, body).number
+
+        try:
+            number = await in_thread(write)
+        except ValidationFailed as exc:
+            return _render(request, "post_edit.html", {"post": post, "topic": topic_row, "draft": body, "errors": exc.errors}, 422)
+        page_number = -(-number // ctx.settings.posts_per_page)
+        return redirect(f"/t/{topic_row.id}?page={page_number}#p{post_id}")
+    return _render(request, "post_edit.html", {"post": post, "topic": topic_row, "draft": post.source, "errors": {}})
+
+
+@page
+async def post_history(request: Request) -> Response:
+    ctx = ctx_of(request)
+    viewer = member_of(request)
+    post_id = request.path_params["post_id"]
+    with ctx.db.read() as session:
+        found = queries.post_for_viewer(session, post_id, viewer.id if viewer else None)
+        if found is None:
+            raise NotFound()
+        post, topic_row = found
+        revs = queries.revisions(session, post_id)
+    diffs = []
+    previous = ""
+    for rev, editor in revs:
+        lines = list(difflib.ndiff(previous.splitlines(), rev.source.splitlines())) if previous else []
+        diffs.append({"revision": rev, "editor": editor,
+                      "diff": [(line[0], line[2:]) for line in lines if line[:1] in "+- "]})
+        previous = rev.source
+    return _render(request, "post_history.html", {"post": post, "topic": topic_row, "revisions": list(reversed(diffs))})
+
+
+@page
+async def profile(request: Request) -> Response:
+    ctx = ctx_of(request)
+    with ctx.db.read() as session:
+        found = queries.member_profile(session, request.path_params["member_id"])
+    if found is None:
+        raise NotFound()
+    member, federation, post_count = found
+    return _render(request, "profile.html", {"member": member, "federation": federation, "post_count": post_count})

@@ -1,0 +1,198 @@
+"""Request plumbing shared by every view: who is asking, CSRF, cookies, rendering.
+
+Every endpoint is wrapped by `page()`, so no view can forget the CSRF check:
+an unsafe request without a valid token bound to the visitor's session (or
+anonymous id) is refused with 403 before the view runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from itsdangerous import BadSignature, Signer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from forum.context import Context
+from forum.models import Member
+from forum.services import accounts
+
+SESSION_COOKIE = "tribune_session"
+ANON_COOKIE = "tribune_anon"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def ctx_of(request: Request) -> Context:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+def member_of(request: Request) -> Member | None:
+    return getattr(request.state, "member", None)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "inconnue"
+
+
+def _anon_signer(ctx: Context) -> Signer:
+    return Signer(ctx.settings.secret_key, salt="tribune.anonymous-visitor")
+
+
+def _load_visitor(request: Request) -> None:
+    """Set request.state.member / session_token / anon_id from the cookies."""
+    ctx = ctx_of(request)
+    request.state.member = None
+    request.state.session_token = None
+    request.state.anon_id = None
+    request.state.new_anon_id = None
+    request.state.set_session_token = None
+    request.state.clear_session = False
+    raw = request.cookies.get(SESSION_COOKIE)
+    token = ctx.signers.unsign_session(raw) if raw else None
+    if token:
+        with ctx.db.read() as session:
+            found = accounts.load_session(ctx, session, token)
+            stale = found is not None and ctx.clock() - found[0].last_seen_at > accounts.TOUCH_AFTER
+        if found:
+            request.state.member = found[1]
+            request.state.session_token = token
+            if stale:
+                with ctx.db.write() as session:
+                    accounts.touch_session(ctx, session, found[0])
+        else:
+            request.state.clear_session = True
+    anon = request.cookies.get(ANON_COOKIE)
+    if anon:
+        try:
+            request.state.anon_id = _anon_signer(ctx).unsign(anon).decode()
+        except BadSignature:
+            request.state.anon_id = None
+
+
+def csrf_binding(request: Request) -> str:
+    """What a CSRF token is bound to: the session, else an anonymous id (created on demand)."""
+    if getattr(request.state, "session_token", None):
+        return "s:" + request.state.session_token
+    if getattr(request.state, "anon_id", None) is None:
+        request.state.anon_id = secrets.token_urlsafe(24)
+        request.state.new_anon_id = request.state.anon_id
+    return "a:" + request.state.anon_id
+
+
+def csrf_token(request: Request) -> str:
+    return ctx_of(request).signers.csrf_token(csrf_binding(request))
+
+
+def _origin_ok(request: Request) -> bool:
+    """Browsers send Origin (or at least Referer) on a form POST; it must be this site."""
+    ctx = ctx_of(request)
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return True
+    if source == "null":
+        return False
+    parts = urlsplit(source)
+    expected = {urlsplit(ctx.settings.base_url).netloc, request.headers.get("host", "")}
+    return parts.netloc in expected
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form, parsed once (Starlette caches it on the request)."""
+    return await request.form(max_files=10, max_fields=400)
+
+
+def start_session(request: Request, token: str) -> None:
+    request.state.set_session_token = token
+
+
+def end_session(request: Request) -> None:
+    request.state.clear_session = True
+
+
+def _finish(request: Request, response: Response) -> Response:
+    ctx = ctx_of(request)
+    secure = ctx.settings.https
+    if request.state.set_session_token:
+        response.set_cookie(
+            SESSION_COOKIE,
+            ctx.signers.sign_session(request.state.set_session_token),
+            max_age=ctx.settings.session_absolute_seconds,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+    elif request.state.clear_session:
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=secure)
+    if request.state.new_anon_id:
+        response.set_cookie(
+            ANON_COOKIE,
+            _anon_signer(ctx).sign(request.state.new_anon_id).decode(),
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+    if request.state.member is not None or request.state.set_session_token:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def page(view: Endpoint | None = None, *, public: bool = False) -> Any:
+    """Wrap a view: load the visitor, check CSRF and Origin on unsafe methods, set cookies.
+
+    Tribune is for members only: unless `public` (login, invitation, reset pages),
+    an anonymous visitor is sent to the login page before the view runs.
+    """
+
+    def decorate(view: Endpoint) -> Endpoint:
+        @wraps(view)
+        async def endpoint(request: Request) -> Response:
+            from forum.views.errors import error_page  # local: errors imports this module
+
+            _load_visitor(request)
+            if request.method not in SAFE_METHODS:
+                form = await read_form(request)
+                token = form.get("csrf_token")
+                if not _origin_ok(request) or not ctx_of(request).signers.csrf_valid(
+                    token if isinstance(token, str) else None, csrf_binding(request)
+                ):
+                    response = error_page(
+                        request, 403,
+                        "Le formulaire a expiré ou ne vient pas de Tribune. Rechargez la page et réessayez.",
+                    )
+                    return _finish(request, response)
+            if not public and request.state.member is None:
+                target = request.url.path if request.method in SAFE_METHODS else "/"
+                return _finish(request, redirect(f"/connexion?next={quote(target)}"))
+            response = await view(request)
+            return _finish(request, response)
+
+        endpoint.public = public  # type: ignore[attr-defined]
+        return endpoint
+
+    if view is not None:
+        return decorate(view)
+    return decorate
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(value: Any) -> str:
+    """A local path to go back to after login; anything else becomes the home page."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+async def in_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run blocking work (writes that may wait on a lock, password hashing) off the event loop."""
+    return await run_in_threadpool(func, *args, **kwargs)
