@@ -31,6 +31,8 @@ from forum.db import Database, make_engine
 from forum.migrate import upgrade
 from forum.settings import Settings
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_SECRET = "test-secret-key-for-the-suite-only-0123456789"
 HOSTS = ("testserver", "127.0.0.1", "localhost")

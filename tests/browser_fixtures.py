@@ -1,0 +1,1 @@
+"""Browser fixtures (Playwright + Debian's chromium): filled in by the browser tests' author."""
