@@ -83,12 +83,19 @@ class Signers:
     def dumps(self, purpose: TokenPurpose, payload: Any) -> str:
         return self.serializer(purpose).dumps(payload)
 
-    def loads(self, purpose: TokenPurpose, token: str) -> Any | None:
-        """The payload of a valid, unexpired token for this purpose, or None."""
+    def loads(self, purpose: TokenPurpose, token: str, now: dt.datetime | None = None) -> Any | None:
+        """The payload of a valid, unexpired token for this purpose, or None.
+
+        `now` lets the application's (injectable) clock decide expiry.
+        """
         try:
-            return self.serializer(purpose).loads(token, max_age=purpose.max_age)
+            payload, signed_at = self.serializer(purpose).loads(token, return_timestamp=True)
         except BadSignature:
             return None
+        age = ((now or utcnow()) - signed_at).total_seconds()
+        if age > purpose.max_age or age < -300:
+            return None
+        return payload
 
     def sign_session(self, token: str) -> str:
         return self.session_cookie.sign(token).decode()

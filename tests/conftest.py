@@ -55,6 +55,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with small parameters: the suite hashes hundreds of passwords.
+
+    Production parameters are restored afterwards; test_rehash_on_login checks that a
+    hash made with other parameters is upgraded at the next login.
+    """
+    from argon2 import PasswordHasher
+
+    from forum import security
+
+    strong = security.password_hasher
+    security.password_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security.password_hasher = strong
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -170,7 +170,7 @@ def make_token(ctx: Context, purpose: security.TokenPurpose, member: Member) -> 
 def member_for_token(ctx: Context, session: Session, purpose: security.TokenPurpose, token: str) -> Member:
     """The member a valid, unused token of this purpose was made for; NotFound otherwise."""
     invalid = NotFound("Ce lien n’est plus valable : il a expiré ou a déjà servi. Demandez-en un nouveau.")
-    payload = ctx.signers.loads(purpose, token)
+    payload = ctx.signers.loads(purpose, token, ctx.clock())
     if not isinstance(payload, dict) or not isinstance(payload.get("m"), int):
         raise invalid
     if session.get(UsedToken, security.sha256_hex(token)) is not None:

@@ -70,17 +70,18 @@ def _header_map(header: list[str]) -> dict[str, int]:
 
 
 def read_rows(data: bytes) -> list[list[str]]:
-    """Decode (UTF-8 with or without BOM, else Latin-1) and parse with the sniffed delimiter."""
+    """Decode (UTF-8 with or without BOM, else Latin-1) and parse CSV.
+
+    The delimiter is the one the header line uses most (spreadsheets export ";"
+    in France): sniffing the whole sample is fooled by malformed lines.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    header = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header.count)
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def import_roster(
