@@ -1,0 +1,43 @@
+"""Concurrent writers: 8 threads x 50 posts, no "database is locked", no lost or duplicated number."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from forum.models import Member, Post, Topic
+from forum.services import posting
+
+
+def test_eight_threads_posting_fifty_replies_each(world):
+    ctx = world.ctx
+    member_ids = [world.member(f"writer{i}") for i in range(8)]
+    with ctx.db.write() as session:
+        author = session.get(Member, member_ids[0])
+        topic_id = posting.create_topic(ctx, session, author, "general", "Sujet très fréquenté", "Ouverture").id
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def writer(member_id: int) -> None:
+        try:
+            with ctx.db.read() as session:
+                member = session.get(Member, member_id)
+            start.wait()
+            for n in range(50):
+                with ctx.db.write() as session:
+                    posting.reply(ctx, session, member, topic_id, f"Réponse {n} de {member_id}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(m,)) for m in member_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with ctx.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Post)) == 401
+        numbers = list(session.scalars(select(Post.number).where(Post.topic_id == topic_id).order_by(Post.number)))
+        assert numbers == list(range(1, 402))
+        assert session.get(Topic, topic_id).post_count == 401
