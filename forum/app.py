@@ -20,6 +20,9 @@ from forum.middleware import BodySizeLimit, SecurityHeaders
 from forum.settings import Settings
 from forum.templating import context_defaults, make_environment
 from forum.views import accounts, errors, forum
+from forum.views.post_form import KIND_LABELS
+from moderation import views as moderation_views
+from moderation.integration import install as install_moderation
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -42,13 +45,25 @@ ROUTES: list[Route] = [
     Route("/mot-de-passe/oubli", accounts.forgot_password, methods=GET_POST, name="forgot_password"),
     Route("/mot-de-passe/nouveau/{token:str}", accounts.reset_password, methods=GET_POST, name="reset_password"),
     Route("/compte/mot-de-passe", accounts.change_password, methods=GET_POST, name="change_password"),
+    Route("/pieces/{attachment_id:int}", forum.attachment, methods=GET, name="attachment"),
+    Route("/notifications", forum.notifications_page, methods=GET_POST, name="notifications"),
+    # moderation's pages, mounted here: forum's only dependency on moderation.
+    Route("/moderation", moderation_views.queue, methods=GET, name="moderation_queue"),
+    Route("/moderation/elements/{item_id:int}", moderation_views.item, methods=GET, name="moderation_item"),
+    Route("/moderation/elements/{item_id:int}/decision", moderation_views.decide, methods=POST, name="moderation_decide"),
 ]
+
+
+def wire(ctx: Context) -> Context:
+    """Plug moderation into a context: the provenance checker and the event handlers."""
+    install_moderation(ctx)
+    return ctx
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> Starlette:
     """Build the application. With no argument (uvicorn --factory), settings come from the environment."""
     settings = settings or (context.settings if context else Settings.from_env())
-    ctx = context or Context.build(settings)
+    ctx = wire(context or Context.build(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,5 +88,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.state.templates = Jinja2Templates(env=make_environment(settings), context_processors=[context_defaults])
+    env = make_environment(settings)
+    env.globals["kind_labels"] = KIND_LABELS
+    app.state.templates = Jinja2Templates(env=env, context_processors=[context_defaults])
     return app

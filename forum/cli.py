@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"Configuration invalide : {exc}", file=sys.stderr)
         return 2
-    ctx = Context.build(settings)
+    from forum.app import wire
+
+    ctx = wire(Context.build(settings))
     try:
         return COMMANDS[args.command](ctx, args)
     except DomainError as exc:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from forum.db import Database
+from forum.events import DraftChecker, Events
 from forum.mail import Mailer
 from forum.models import utcnow
 from forum.security import Signers
@@ -20,6 +21,9 @@ class Context:
     signers: Signers
     mailer: Mailer
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    events: Events = field(default_factory=Events)
+    # Installed by the app factory (moderation's provenance checker); None runs no check.
+    checker: DraftChecker | None = None
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> "Context":

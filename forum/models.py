@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -82,6 +84,17 @@ class PostStatus(str, enum.Enum):
     REJECTED = "rejected"
     HIDDEN = "hidden"
     DELETED = "deleted"
+
+
+class QuoteKind(str, enum.Enum):
+    TWEET = "tweet"
+    SOCIAL = "social"
+    EMAIL = "email"
+    SMS = "sms"
+    ARTICLE = "article"
+    VIDEO = "video"
+    INTERNAL = "internal"
+    DOCUMENT = "document"
 
 
 class ModerationPolicy(str, enum.Enum):
@@ -198,6 +211,9 @@ class Topic(Base):
     # Highest post number given out; numbers are positions, so a page is a range scan.
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Mirrors the first post: a topic whose opening post is held is seen by its author only,
+    # so a smear cannot travel in a title either.
+    status: Mapped[PostStatus] = mapped_column(_enum(PostStatus, "topic_status"), default=PostStatus.PUBLISHED)
 
     category: Mapped[Category] = relationship(lazy="raise")
     author: Mapped[Member] = relationship(lazy="raise")
@@ -219,6 +235,8 @@ class Post(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revision_count: Mapped[int] = mapped_column(Integer, default=1)
+    # Why the post waits for a moderator, as shown to its author: [{"code", "message"}].
+    hold_reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
     topic: Mapped[Topic] = relationship(lazy="raise")
     author: Mapped[Member] = relationship(lazy="raise")
@@ -237,5 +255,64 @@ class PostRevision(Base):
     source: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The quotes as they stood in this version: editing a quote is no silent edit either.
+    quotes: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
 
     editor: Mapped[Member] = relationship(lazy="raise")
+
+
+class Attachment(Base):
+    """An uploaded file. The type is decided from the bytes; images are re-encoded without
+    metadata; an .eml is kept byte for byte. Stored in the database so every node serves it."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Quote(Base):
+    """A structured quote carried by a post: shown as its own card, never merged."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (UniqueConstraint("post_id", "position", name="uq_quotes_post_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[QuoteKind] = mapped_column(_enum(QuoteKind, "quote_kind"))
+    author: Mapped[str] = mapped_column(String(200), default="")
+    handle: Mapped[str] = mapped_column(String(200), default="")
+    # As declared (ISO 8601 date or date-time, Europe/Paris when naive): precision matters to the checks.
+    said_at: Mapped[str] = mapped_column(String(40), default="")
+    source_url: Mapped[str] = mapped_column(String(2000), default="")
+    archive_url: Mapped[str] = mapped_column(String(2000), default="")
+    context: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    quoted_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
+    quoted_revision_id: Mapped[int | None] = mapped_column(ForeignKey("post_revisions.id"))
+    # The member quoted, when known (internal quotes): who gets the right of reply.
+    quoted_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    # Checker results for this quote: [{"code", "severity", "message"}], shown as badges.
+    findings: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+
+class Notification(Base):
+    """An in-forum notification; the same event may also be emailed."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_member_created", "member_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

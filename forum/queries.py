@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from forum.models import Category, Federation, Member, Post, PostRevision, PostStatus, Topic
+from forum.models import Attachment, Category, Federation, Member, Post, PostRevision, PostStatus, Quote, Topic
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,44 @@ class TopicRow:
 
 
 @dataclass(frozen=True)
+class QuoteCard:
+    id: int
+    post_id: int
+    position: int
+    kind: str
+    author: str
+    handle: str
+    said_at: str
+    source_url: str
+    archive_url: str
+    context: str
+    text: str
+    quoted_post_id: int | None
+    quoted_member_id: int | None
+    findings: list[dict[str, str]]
+    attachment_id: int | None
+    attachment_name: str | None
+    attachment_type: str | None
+    attachment_size: int | None
+    attachment_sha256: str | None
+
+    @property
+    def source_domain(self) -> str:
+        from urllib.parse import urlsplit
+
+        host = urlsplit(self.source_url).hostname or ""
+        return host.removeprefix("www.")
+
+    @property
+    def badges(self) -> list[dict[str, str]]:
+        return [f for f in self.findings if f.get("severity") == "info"]
+
+    @property
+    def hold_findings(self) -> list[dict[str, str]]:
+        return [f for f in self.findings if f.get("severity") == "hold"]
+
+
+@dataclass(frozen=True)
 class PostRow:
     id: int
     number: int
@@ -34,6 +72,8 @@ class PostRow:
     created_at: dt.datetime
     edited_at: dt.datetime | None
     revision_count: int
+    hold_reasons: list[dict[str, object]]
+    quotes: tuple[QuoteCard, ...] = ()
 
 
 def categories(session: Session) -> list[Category]:
@@ -58,13 +98,20 @@ def decode_cursor(cursor: str | None) -> tuple[dt.datetime, int] | None:
         return None
 
 
-def topics_page(session: Session, category_id: int, cursor: str | None, limit: int) -> tuple[list[TopicRow], str | None]:
+def _topic_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
+    published = Topic.status == PostStatus.PUBLISHED
+    return or_(published, Topic.author_id == viewer_id) if viewer_id is not None else published
+
+
+def topics_page(
+    session: Session, category_id: int, cursor: str | None, limit: int, viewer_id: int | None = None
+) -> tuple[list[TopicRow], str | None]:
     """Topics of a category, most recently active first, by keyset (constant cost at any depth)."""
     query = (
         select(Topic.id, Topic.title, Member.first_name, Member.last_name, Topic.post_count,
                Topic.created_at, Topic.last_post_at, Topic.locked)
         .join(Member, Member.id == Topic.author_id)
-        .where(Topic.category_id == category_id)
+        .where(Topic.category_id == category_id, _topic_visible(viewer_id))
         .order_by(Topic.last_post_at.desc(), Topic.id.desc())
         .limit(limit + 1)
     )
@@ -80,13 +127,14 @@ def topics_page(session: Session, category_id: int, cursor: str | None, limit: i
     return rows[:limit], next_cursor
 
 
-def latest_topics(session: Session, limit: int = 10) -> list[tuple[TopicRow, str, str]]:
+def latest_topics(session: Session, limit: int = 10, viewer_id: int | None = None) -> list[tuple[TopicRow, str, str]]:
     """The most recently active topics of the whole forum, with their category slug and name."""
     query = (
         select(Topic.id, Topic.title, Member.first_name, Member.last_name, Topic.post_count,
                Topic.created_at, Topic.last_post_at, Topic.locked, Category.slug, Category.name)
         .join(Member, Member.id == Topic.author_id)
         .join(Category, Category.id == Topic.category_id)
+        .where(_topic_visible(viewer_id))
         .order_by(Topic.last_post_at.desc(), Topic.id.desc())
         .limit(limit)
     )
@@ -97,9 +145,11 @@ def latest_topics(session: Session, limit: int = 10) -> list[tuple[TopicRow, str
     ]
 
 
-def topic_with_category(session: Session, topic_id: int) -> tuple[Topic, Category] | None:
+def topic_with_category(session: Session, topic_id: int, viewer_id: int | None = None) -> tuple[Topic, Category] | None:
+    """A topic the viewer may see: published, or held and their own."""
     row = session.execute(
-        select(Topic, Category).join(Category, Category.id == Topic.category_id).where(Topic.id == topic_id)
+        select(Topic, Category).join(Category, Category.id == Topic.category_id)
+        .where(Topic.id == topic_id, _topic_visible(viewer_id))
     ).first()
     return (row[0], row[1]) if row else None
 
@@ -111,17 +161,42 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
         visible = or_(visible, and_(Post.author_id == viewer_id, Post.status == PostStatus.HELD))
     query = (
         select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
-               Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count)
+               Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons)
         .join(Member, Member.id == Post.author_id)
         .outerjoin(Federation, Federation.id == Member.federation_id)
         .where(Post.topic_id == topic_id, Post.number.between(first, last), visible)
         .order_by(Post.number)
     )
+    rows = session.execute(query).all()
+    cards = quotes_for_posts(session, [r.id for r in rows])
     return [
         PostRow(r.id, r.number, r.author_id, f"{r.first_name} {r.last_name}", r.fed, r.html, r.status,
-                r.created_at, r.edited_at, r.revision_count)
-        for r in session.execute(query)
+                r.created_at, r.edited_at, r.revision_count, r.hold_reasons or [], tuple(cards.get(r.id, ())))
+        for r in rows
     ]
+
+
+def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[QuoteCard]]:
+    """The quote cards of several posts in one query (with their attachments' metadata, not bytes)."""
+    if not post_ids:
+        return {}
+    query = (
+        select(Quote.id, Quote.post_id, Quote.position, Quote.kind, Quote.author, Quote.handle, Quote.said_at,
+               Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
+               Quote.quoted_member_id, Quote.findings, Quote.attachment_id, Attachment.filename,
+               Attachment.content_type, Attachment.size, Attachment.sha256)
+        .outerjoin(Attachment, Attachment.id == Quote.attachment_id)
+        .where(Quote.post_id.in_(post_ids))
+        .order_by(Quote.post_id, Quote.position)
+    )
+    cards: dict[int, list[QuoteCard]] = {}
+    for r in session.execute(query):
+        cards.setdefault(r.post_id, []).append(QuoteCard(
+            r.id, r.post_id, r.position, r.kind.value, r.author, r.handle, r.said_at, r.source_url, r.archive_url,
+            r.context, r.text, r.quoted_post_id, r.quoted_member_id, r.findings or [], r.attachment_id, r.filename,
+            r.content_type, r.size, r.sha256,
+        ))
+    return cards
 
 
 def post_for_viewer(session: Session, post_id: int, viewer_id: int | None) -> tuple[Post, Topic] | None:
@@ -155,3 +230,19 @@ def member_profile(session: Session, member_id: int) -> tuple[Member, str | None
         select(func.count()).select_from(Post).where(Post.author_id == member_id, Post.status == PostStatus.PUBLISHED)
     ) or 0
     return row[0], row[1], count
+
+
+def attachment_for_viewer(session: Session, attachment_id: int, viewer: Member) -> Attachment | None:
+    """A file the viewer may download: theirs, a moderator's to review, or on a post they can see."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        return None
+    if attachment.uploader_id == viewer.id or viewer.is_moderator:
+        return attachment
+    visible = session.scalar(
+        select(Quote.id).join(Post, Post.id == Quote.post_id).join(Topic, Topic.id == Post.topic_id)
+        .where(Quote.attachment_id == attachment_id, Post.status == PostStatus.PUBLISHED,
+               Topic.status == PostStatus.PUBLISHED)
+        .limit(1)
+    )
+    return attachment if visible is not None else None

@@ -71,4 +71,5 @@ def context_defaults(request: Any) -> dict[str, Any]:
         "me": member_of(request),
         "csrf_token": lambda: csrf_token(request),
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
+        "unread": getattr(request.state, "unread", 0),
     }

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from forum.context import Context
 from forum.models import Member
-from forum.services import accounts
+from forum.services import accounts, notifications
 
 SESSION_COOKIE = "tribune_session"
 ANON_COOKIE = "tribune_anon"
@@ -57,10 +57,13 @@ def _load_visitor(request: Request) -> None:
     request.state.clear_session = False
     raw = request.cookies.get(SESSION_COOKIE)
     token = ctx.signers.unsign_session(raw) if raw else None
+    request.state.unread = 0
     if token:
         with ctx.db.read() as session:
             found = accounts.load_session(ctx, session, token)
             stale = found is not None and ctx.clock() - found[0].last_seen_at > accounts.TOUCH_AFTER
+            if found is not None:
+                request.state.unread = notifications.unread_count(session, found[1].id)
         if found:
             request.state.member = found[1]
             request.state.session_token = token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import moderation.models  # noqa: F401  (registers the moderation tables)
 from forum.models import Base
 
 config = context.config

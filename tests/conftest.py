@@ -259,7 +259,9 @@ def settings(database_url: str, smtp_server: tuple[Mailbox, int]) -> Settings:
 
 @pytest.fixture
 def ctx(settings: Settings) -> Iterator[Context]:
-    context = Context.build(settings, Database(settings))
+    from forum.app import wire
+
+    context = wire(Context.build(settings, Database(settings)))
     try:
         yield context
     finally:

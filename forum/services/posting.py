@@ -1,12 +1,23 @@
-"""Topics, replies and edits. Markdown is cooked to sanitised HTML here, once, at write."""
+"""Topics, replies and edits, with their structured quotes.
+
+Markdown is cooked to sanitised HTML here, once, at write. Every write runs the
+draft checker installed on the context (moderation's provenance checker):
+a "block" finding refuses the form and saves nothing; a "hold" finding saves the
+post as held, visible to its author only, and tells moderation through the
+POST_SAVED event, in the same transaction.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from forum.context import Context
 from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum.events import POST_SAVED, CheckFinding, DraftInput, QuoteInput
 from forum.markup import render_markdown
 from forum.models import (
     Category,
@@ -16,11 +27,18 @@ from forum.models import (
     PostKind,
     PostRevision,
     PostStatus,
+    Quote,
+    QuoteKind,
     Topic,
 )
+from forum.services.attachments import owned_attachment
 
 TITLE_MIN, TITLE_MAX = 5, 200
 BODY_MAX = 50_000
+MAX_QUOTES = 20
+QUOTE_LIMITS = {"author": 200, "handle": 200, "said_at": 40, "source_url": 2000, "archive_url": 2000,
+                "context": 5000, "text": 20_000}
+KIND_VALUES = {k.value for k in QuoteKind}
 
 
 def _require_active(actor: Member | None) -> Member:
@@ -31,9 +49,9 @@ def _require_active(actor: Member | None) -> Member:
     return actor
 
 
-def _validate_body(source: str) -> str:
+def _validate_body(source: str, quotes: Sequence[QuoteInput]) -> str:
     source = source.replace("\r\n", "\n").strip()
-    if not source:
+    if not source and not quotes:
         raise ValidationFailed({"body": "Le message est vide."})
     if len(source) > BODY_MAX:
         raise ValidationFailed({"body": f"Le message dépasse {BODY_MAX:,} caractères.".replace(",", "\u202f")})
@@ -49,97 +67,225 @@ def _validate_title(title: str) -> str:
     return title
 
 
-def _add_post(ctx: Context, session: Session, topic: Topic, author: Member, source: str, kind: PostKind) -> Post:
+def _validate_quotes(session: Session, actor: Member, quotes: Sequence[QuoteInput]) -> dict[str, str]:
+    """Form-level checks the forum owns: kinds, lengths, whose attachment, which post is quoted."""
+    errors: dict[str, str] = {}
+    if len(quotes) > MAX_QUOTES:
+        errors["quotes"] = f"{MAX_QUOTES} citations au plus par message : scindez-le."
+    for index, quote in enumerate(quotes):
+        key = f"q-{index}-"
+        if quote.kind not in KIND_VALUES:
+            errors[key + "kind"] = "Choisissez le type de la citation."
+        for name, limit in QUOTE_LIMITS.items():
+            if len(getattr(quote, name)) > limit:
+                errors[key + name] = f"Ce champ est limité à {limit} caractères."
+        if quote.attachment_id is not None:
+            try:
+                attachment = owned_attachment(session, actor, quote.attachment_id)
+            except (NotFound, Forbidden):
+                errors[key + "attachment"] = "Pièce jointe introuvable : joignez à nouveau le fichier."
+            else:
+                quote.attachment_name = attachment.filename
+                quote.attachment_sha256 = attachment.sha256
+        if quote.kind == QuoteKind.INTERNAL.value:
+            quoted = session.get(Post, quote.quoted_post_id) if quote.quoted_post_id else None
+            visible = quoted is not None and (
+                quoted.status == PostStatus.PUBLISHED or quoted.author_id == actor.id
+            )
+            if not visible:
+                errors[key + "quoted_post"] = "Indiquez un message du forum visible (son numéro ou son lien)."
+    return errors
+
+
+def _check(ctx: Context, session: Session, policy: str, body: str, quotes: list[QuoteInput]) -> list[CheckFinding]:
+    """Run the installed checker; raise ValidationFailed on any "block" finding."""
+    if ctx.checker is None:
+        return []
+    findings = list(ctx.checker(session, DraftInput(body=body, policy=policy, quotes=quotes)))
+    blocks = [f for f in findings if f.severity == "block"]
+    if blocks:
+        errors: dict[str, str] = {}
+        for finding in blocks:
+            key = f"q-{finding.quote_index}-{finding.field or 'text'}" if finding.quote_index is not None else "body"
+            errors[key] = f"{errors[key]} {finding.message}" if key in errors else finding.message
+        raise ValidationFailed(errors)
+    return findings
+
+
+def _hold_reasons(findings: Sequence[CheckFinding]) -> list[dict[str, Any]]:
+    return [
+        {"code": f.code, "message": f.message, "quote_index": f.quote_index}
+        for f in findings
+        if f.severity == "hold"
+    ]
+
+
+def _save_quotes(session: Session, post: Post, quotes: Sequence[QuoteInput], findings: Sequence[CheckFinding]) -> list[dict[str, Any]]:
+    """Replace the post's quotes; returns their snapshot for the revision."""
+    session.execute(delete(Quote).where(Quote.post_id == post.id))
+    snapshot = []
+    for index, quote in enumerate(quotes):
+        revision_id = member_id = None
+        if quote.kind == QuoteKind.INTERNAL.value and quote.quoted_post_id:
+            revision_id = session.scalar(
+                select(func.max(PostRevision.id)).where(PostRevision.post_id == quote.quoted_post_id)
+            )
+            member_id = session.scalar(select(Post.author_id).where(Post.id == quote.quoted_post_id))
+        session.add(Quote(
+            post_id=post.id, position=index, kind=QuoteKind(quote.kind), author=quote.author.strip(),
+            handle=quote.handle.strip(), said_at=quote.said_at.strip(), source_url=quote.source_url.strip(),
+            archive_url=quote.archive_url.strip(), context=quote.context.strip(), text=quote.text.strip(),
+            attachment_id=quote.attachment_id, quoted_post_id=quote.quoted_post_id if revision_id else None,
+            quoted_revision_id=revision_id, quoted_member_id=member_id,
+            findings=[{"code": f.code, "severity": f.severity, "message": f.message}
+                      for f in findings if f.quote_index == index],
+        ))
+        snapshot.append(quote.as_dict())
+    return snapshot
+
+
+def _validated(session: Session, actor: Member, body: str, quotes: list[QuoteInput], title: str | None) -> tuple[str, str | None]:
+    errors: dict[str, str] = {}
+    if title is not None:
+        try:
+            title = _validate_title(title)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    try:
+        body = _validate_body(body, quotes)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    errors.update(_validate_quotes(session, actor, quotes))
+    if errors:
+        raise ValidationFailed(errors)
+    return body, title
+
+
+def _add_post(
+    ctx: Context, session: Session, topic: Topic, category: Category, author: Member, source: str,
+    quotes: list[QuoteInput], kind: PostKind,
+) -> Post:
+    findings = _check(ctx, session, category.moderation_policy.value, source, quotes)
+    holds = _hold_reasons(findings)
     now = ctx.clock()
     html = render_markdown(source)
     topic.post_count += 1
-    topic.last_post_at = now
+    status = PostStatus.HELD if holds else PostStatus.PUBLISHED
+    if status == PostStatus.PUBLISHED:
+        topic.last_post_at = now
     post = Post(
-        topic_id=topic.id,
-        number=topic.post_count,
-        author_id=author.id,
-        kind=kind,
-        status=PostStatus.PUBLISHED,
-        source=source,
-        html=html,
-        created_at=now,
-        revision_count=1,
+        topic_id=topic.id, number=topic.post_count, author_id=author.id, kind=kind, status=status,
+        source=source, html=html, created_at=now, revision_count=1, hold_reasons=holds,
     )
     session.add(post)
     session.flush()
-    session.add(PostRevision(post_id=post.id, number=1, editor_id=author.id, source=source, html=html, created_at=now))
+    snapshot = _save_quotes(session, post, quotes, findings)
+    session.add(PostRevision(post_id=post.id, number=1, editor_id=author.id, source=source, html=html,
+                             created_at=now, quotes=snapshot))
     session.execute(
         update(Category).where(Category.id == topic.category_id).values(post_count=Category.post_count + 1)
     )
+    session.flush()
+    ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=True)
     return post
 
 
 def create_topic(
-    ctx: Context, session: Session, actor: Member | None, category_slug: str, title: str, body: str
+    ctx: Context, session: Session, actor: Member | None, category_slug: str, title: str, body: str,
+    quotes: list[QuoteInput] | None = None,
 ) -> Topic:
-    """Open a topic with its first post."""
+    """Open a topic with its first post. A held first post keeps the whole topic out of sight."""
     author = _require_active(actor)
     category = session.scalar(select(Category).where(Category.slug == category_slug))
     if category is None:
         raise NotFound()
-    errors: dict[str, str] = {}
-    try:
-        title = _validate_title(title)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    try:
-        body = _validate_body(body)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
+    quotes = quotes or []
+    body, clean_title = _validated(session, author, body, quotes, title)
+    assert clean_title is not None
     now = ctx.clock()
-    topic = Topic(category_id=category.id, author_id=author.id, title=title, created_at=now, last_post_at=now, post_count=0)
+    topic = Topic(category_id=category.id, author_id=author.id, title=clean_title, created_at=now,
+                  last_post_at=now, post_count=0)
     session.add(topic)
     session.flush()
-    _add_post(ctx, session, topic, author, body, PostKind.MESSAGE)
+    post = _add_post(ctx, session, topic, category, author, body, quotes, PostKind.MESSAGE)
+    topic.status = post.status
     session.execute(
         update(Category).where(Category.id == category.id).values(topic_count=Category.topic_count + 1)
     )
     return topic
 
 
-def reply(ctx: Context, session: Session, actor: Member | None, topic_id: int, body: str) -> Post:
+def reply(
+    ctx: Context, session: Session, actor: Member | None, topic_id: int, body: str,
+    quotes: list[QuoteInput] | None = None,
+) -> Post:
     """Add a reply at the end of a topic."""
     author = _require_active(actor)
     # Lock the topic row: post numbers are handed out under it (PostgreSQL; SQLite's
     # BEGIN IMMEDIATE already serialises writers).
     topic = session.scalar(select(Topic).where(Topic.id == topic_id).with_for_update())
-    if topic is None:
+    if topic is None or (topic.status != PostStatus.PUBLISHED and topic.author_id != author.id):
         raise NotFound()
     if topic.locked:
         raise Forbidden("Ce sujet est verrouillé : on ne peut plus y répondre.")
-    body = _validate_body(body)
-    return _add_post(ctx, session, topic, author, body, PostKind.MESSAGE)
+    category = session.get(Category, topic.category_id)
+    assert category is not None
+    quotes = quotes or []
+    body, _ = _validated(session, author, body, quotes, None)
+    return _add_post(ctx, session, topic, category, author, body, quotes, PostKind.MESSAGE)
 
 
-def edit_post(ctx: Context, session: Session, actor: Member | None, post_id: int, body: str) -> Post:
-    """The author edits a post; the old text stays in the history as a revision."""
+def edit_post(
+    ctx: Context, session: Session, actor: Member | None, post_id: int, body: str,
+    quotes: list[QuoteInput] | None = None,
+) -> Post:
+    """The author edits a post; the old version stays in the history. The checker runs again."""
     editor = _require_active(actor)
     post = session.get(Post, post_id, with_for_update=True)
     if post is None or post.status == PostStatus.DELETED:
         raise NotFound()
     if post.author_id != editor.id:
         raise Forbidden("Vous ne pouvez modifier que vos propres messages.")
+    if post.status in (PostStatus.REJECTED, PostStatus.HIDDEN):
+        raise Forbidden("Ce message a été retiré par la modération : il ne peut plus être modifié.")
     topic = session.get(Topic, post.topic_id)
     assert topic is not None
     if topic.locked:
         raise Forbidden("Ce sujet est verrouillé : ses messages ne peuvent plus être modifiés.")
-    body = _validate_body(body)
-    if body == post.source:
+    category = session.get(Category, topic.category_id)
+    assert category is not None
+    quotes = quotes or []
+    body, _ = _validated(session, editor, body, quotes, None)
+    current = session.scalar(
+        select(PostRevision.quotes).where(PostRevision.post_id == post.id, PostRevision.number == post.revision_count)
+    )
+    if body == post.source and [q.as_dict() for q in quotes] == (current or []):
         return post
+    findings = _check(ctx, session, category.moderation_policy.value, body, quotes)
+    holds = _hold_reasons(findings)
     now = ctx.clock()
     post.source = body
     post.html = render_markdown(body)
     post.revision_count += 1
     post.edited_at = now
-    session.add(
-        PostRevision(post_id=post.id, number=post.revision_count, editor_id=editor.id, source=body, html=post.html, created_at=now)
-    )
+    post.hold_reasons = holds
+    post.status = PostStatus.HELD if holds else PostStatus.PUBLISHED
+    snapshot = _save_quotes(session, post, quotes, findings)
+    session.add(PostRevision(post_id=post.id, number=post.revision_count, editor_id=editor.id, source=body,
+                             html=post.html, created_at=now, quotes=snapshot))
     session.flush()
+    ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=False)
+    if post.number == 1:
+        topic.status = post.status
     return post
+
+
+def quotes_of(session: Session, post_id: int) -> list[QuoteInput]:
+    """A post's current quotes as form inputs (to prefill the edit form)."""
+    rows = session.scalars(select(Quote).where(Quote.post_id == post_id).order_by(Quote.position))
+    return [
+        QuoteInput(kind=q.kind.value, author=q.author, handle=q.handle, said_at=q.said_at, source_url=q.source_url,
+                   archive_url=q.archive_url, context=q.context, text=q.text, attachment_id=q.attachment_id,
+                   quoted_post_id=q.quoted_post_id)
+        for q in rows
+    ]

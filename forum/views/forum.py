@@ -1,4 +1,4 @@
-"""Forum pages: home, category, topic, posting, editing, history."""
+"""Forum pages: home, category, topic, posting, editing, history, attachments, notifications."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum import queries
-from forum.errors import NotAuthenticated, NotFound, ValidationFailed
+from forum.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from forum.models import Member
-from forum.services import posting
-from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect
+from forum.services import notifications, posting
+from forum.views.post_form import PostForm, form_context, read_post_form
+from forum.web import ctx_of, in_thread, member_of, page, redirect
 
 
 def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
@@ -33,23 +34,29 @@ def _int_param(request: Request, name: str, default: int = 1) -> int:
     return max(value, 1)
 
 
+def _page_of(number: int, per_page: int) -> int:
+    return -(-number // per_page)
+
+
 @page
 async def home(request: Request) -> Response:
+    viewer = _require_member(request)
     with ctx_of(request).db.read() as session:
         cats = queries.categories(session)
-        latest = queries.latest_topics(session, 10)
+        latest = queries.latest_topics(session, 10, viewer.id)
     return _render(request, "home.html", {"categories": cats, "latest": latest})
 
 
 @page
 async def category(request: Request) -> Response:
     ctx = ctx_of(request)
+    viewer = _require_member(request)
     cursor = request.query_params.get("apres")
     with ctx.db.read() as session:
         cat = queries.category_by_slug(session, request.path_params["slug"])
         if cat is None:
             raise NotFound()
-        topics, next_cursor = queries.topics_page(session, cat.id, cursor, ctx.settings.topics_per_page)
+        topics, next_cursor = queries.topics_page(session, cat.id, cursor, ctx.settings.topics_per_page, viewer.id)
     return _render(request, "category.html", {"category": cat, "topics": topics, "next_cursor": next_cursor, "cursor": cursor})
 
 
@@ -62,44 +69,45 @@ async def new_topic(request: Request) -> Response:
         cat = queries.category_by_slug(session, slug)
     if cat is None:
         raise NotFound()
-    draft = {"title": "", "body": ""}
-    if request.method == "POST":
-        form = await read_form(request)
-        draft = {"title": str(form.get("title", "")), "body": str(form.get("body", ""))}
+    if request.method == "GET":
+        return _render(request, "topic_new.html", {"category": cat, **form_context(PostForm())})
+    form = await read_post_form(request, member)
+    if form.action != "publish" or form.errors:
+        return _render(request, "topic_new.html", {"category": cat, **form_context(form)}, 422 if form.errors else 200)
 
-        def write() -> int:
-            with ctx.db.write() as session:
-                return posting.create_topic(ctx, session, member, slug, draft["title"], draft["body"]).id
+    def write() -> int:
+        with ctx.db.write() as session:
+            return posting.create_topic(ctx, session, member, slug, form.title, form.body, form.quotes).id
 
-        try:
-            topic_id = await in_thread(write)
-        except ValidationFailed as exc:
-            return _render(request, "topic_new.html", {"category": cat, "draft": draft, "errors": exc.errors}, 422)
-        return redirect(f"/t/{topic_id}")
-    return _render(request, "topic_new.html", {"category": cat, "draft": draft, "errors": {}})
+    try:
+        topic_id = await in_thread(write)
+    except ValidationFailed as exc:
+        form.errors = exc.errors
+        return _render(request, "topic_new.html", {"category": cat, **form_context(form)}, 422)
+    return redirect(f"/t/{topic_id}")
 
 
 def _topic_context(request: Request, topic_id: int, page_number: int) -> dict[str, object]:
     ctx = ctx_of(request)
-    viewer = member_of(request)
+    viewer = _require_member(request)
     per_page = ctx.settings.posts_per_page
     with ctx.db.read() as session:
-        found = queries.topic_with_category(session, topic_id)
+        found = queries.topic_with_category(session, topic_id, viewer.id)
         if found is None:
             raise NotFound()
         topic, cat = found
-        pages = max(1, -(-topic.post_count // per_page))
+        pages = max(1, _page_of(topic.post_count, per_page))
         if page_number > pages:
             raise NotFound()
         first = (page_number - 1) * per_page + 1
-        posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id if viewer else None)
+        posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id)
     return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages}
 
 
 @page
 async def topic(request: Request) -> Response:
     context = _topic_context(request, request.path_params["topic_id"], _int_param(request, "page"))
-    context.update(draft="", errors={})
+    context.update(form_context(PostForm()))
     return _render(request, "topic.html", context)
 
 
@@ -108,25 +116,32 @@ async def reply(request: Request) -> Response:
     ctx = ctx_of(request)
     member = _require_member(request)
     topic_id = request.path_params["topic_id"]
-    form = await read_form(request)
-    body = str(form.get("body", ""))
+    form = await read_post_form(request, member)
+
+    def rerender(status: int) -> Response:
+        with ctx.db.read() as session:
+            found = queries.topic_with_category(session, topic_id, member.id)
+        if found is None:
+            raise NotFound()
+        last_page = max(1, _page_of(found[0].post_count, ctx.settings.posts_per_page))
+        context = _topic_context(request, topic_id, last_page)
+        context.update(form_context(form))
+        return _render(request, "topic.html", context, status)
+
+    if form.action != "publish" or form.errors:
+        return rerender(422 if form.errors else 200)
 
     def write() -> tuple[int, int]:
         with ctx.db.write() as session:
-            post = posting.reply(ctx, session, member, topic_id, body)
+            post = posting.reply(ctx, session, member, topic_id, form.body, form.quotes)
             return post.id, post.number
 
     try:
         post_id, number = await in_thread(write)
     except ValidationFailed as exc:
-        with ctx.db.read() as session:
-            found = queries.topic_with_category(session, topic_id)
-        pages = max(1, -(-(found[0].post_count if found else 0) // ctx.settings.posts_per_page))
-        context = _topic_context(request, topic_id, pages)
-        context.update(draft=body, errors=exc.errors)
-        return _render(request, "topic.html", context, 422)
-    page_number = -(-number // ctx.settings.posts_per_page)
-    return redirect(f"/t/{topic_id}?page={page_number}#p{post_id}")
+        form.errors = exc.errors
+        return rerender(422)
+    return redirect(f"/t/{topic_id}?page={_page_of(number, ctx.settings.posts_per_page)}#p{post_id}")
 
 
 @page
@@ -136,38 +151,41 @@ async def edit_post(request: Request) -> Response:
     post_id = request.path_params["post_id"]
     with ctx.db.read() as session:
         found = queries.post_for_viewer(session, post_id, member.id)
-    if found is None:
-        raise NotFound()
-    post, topic_row = found
+        if found is None:
+            raise NotFound()
+        post, topic_row = found
+        current_quotes = posting.quotes_of(session, post_id)
     if post.author_id != member.id:
         # The service decides too; this only avoids showing a form that cannot be sent.
-        from forum.errors import Forbidden
-
         raise Forbidden("Vous ne pouvez modifier que vos propres messages.")
-    if request.method == "POST":
-        form = await read_form(request)
-        body = str(form.get("body", ""))
+    if request.method == "GET":
+        form = PostForm(body=post.source, quotes=current_quotes,
+                        quoted_refs=[str(q.quoted_post_id or "") for q in current_quotes])
+        return _render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)})
+    form = await read_post_form(request, member)
+    if form.action != "publish" or form.errors:
+        return _render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)},
+                       422 if form.errors else 200)
 
-        def write() -> int:
-            with ctx.db.write() as session:
-                return posting.edit_post(ctx, session, member, post_id, body).number
+    def write() -> int:
+        with ctx.db.write() as session:
+            return posting.edit_post(ctx, session, member, post_id, form.body, form.quotes).number
 
-        try:
-            number = await in_thread(write)
-        except ValidationFailed as exc:
-            return _render(request, "post_edit.html", {"post": post, "topic": topic_row, "draft": body, "errors": exc.errors}, 422)
-        page_number = -(-number // ctx.settings.posts_per_page)
-        return redirect(f"/t/{topic_row.id}?page={page_number}#p{post_id}")
-    return _render(request, "post_edit.html", {"post": post, "topic": topic_row, "draft": post.source, "errors": {}})
+    try:
+        number = await in_thread(write)
+    except ValidationFailed as exc:
+        form.errors = exc.errors
+        return _render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)}, 422)
+    return redirect(f"/t/{topic_row.id}?page={_page_of(number, ctx.settings.posts_per_page)}#p{post_id}")
 
 
 @page
 async def post_history(request: Request) -> Response:
     ctx = ctx_of(request)
-    viewer = member_of(request)
+    viewer = _require_member(request)
     post_id = request.path_params["post_id"]
     with ctx.db.read() as session:
-        found = queries.post_for_viewer(session, post_id, viewer.id if viewer else None)
+        found = queries.post_for_viewer(session, post_id, viewer.id)
         if found is None:
             raise NotFound()
         post, topic_row = found
@@ -191,3 +209,38 @@ async def profile(request: Request) -> Response:
         raise NotFound()
     member, federation, post_count = found
     return _render(request, "profile.html", {"member": member, "federation": federation, "post_count": post_count})
+
+
+@page
+async def attachment(request: Request) -> Response:
+    """Serve a file as a download with a safe type, never rendered inline as HTML."""
+    ctx = ctx_of(request)
+    viewer = _require_member(request)
+    with ctx.db.read() as session:
+        row = queries.attachment_for_viewer(session, request.path_params["attachment_id"], viewer)
+    if row is None:
+        raise NotFound()
+    safe_type = row.content_type if row.content_type in ("image/png", "image/jpeg", "application/pdf") else "application/octet-stream"
+    return Response(
+        row.data,
+        media_type=safe_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{row.filename}"',
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-SHA256": row.sha256,
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@page
+async def notifications_page(request: Request) -> Response:
+    ctx = ctx_of(request)
+    member = _require_member(request)
+    with ctx.db.read() as session:
+        items = notifications.latest(session, member.id)
+    if request.method == "POST":
+        with ctx.db.write() as session:
+            notifications.mark_all_read(ctx, session, member.id)
+        return redirect("/notifications")
+    return _render(request, "notifications.html", {"notifications": items})

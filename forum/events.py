@@ -1,0 +1,78 @@
+"""Forum events and the hooks other packages plug into.
+
+forum never imports moderation: the app factory subscribes moderation's handlers
+here and installs its draft checker, so the dependency runs one way only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+POST_SAVED = "post_saved"  # (session, post, holds): a post was created or edited
+
+
+class CheckFinding(Protocol):
+    """What the forum needs of a checker finding (moderation.provenance.Finding fits)."""
+
+    code: str
+    severity: str
+    message: str
+    quote_index: int | None
+    field: str | None
+
+
+@dataclass
+class QuoteInput:
+    """A structured quote as entered in the post form."""
+
+    kind: str = "tweet"
+    author: str = ""
+    handle: str = ""
+    said_at: str = ""
+    source_url: str = ""
+    archive_url: str = ""
+    context: str = ""
+    text: str = ""
+    attachment_id: int | None = None
+    quoted_post_id: int | None = None
+    # Filled by the posting service, not by the form:
+    attachment_name: str = ""
+    attachment_sha256: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "author": self.author, "handle": self.handle, "said_at": self.said_at,
+            "source_url": self.source_url, "archive_url": self.archive_url, "context": self.context,
+            "text": self.text, "attachment_id": self.attachment_id, "quoted_post_id": self.quoted_post_id,
+        }
+
+
+@dataclass
+class DraftInput:
+    body: str
+    policy: str  # the category's moderation policy: "general" or "debate"
+    quotes: list[QuoteInput] = field(default_factory=list)
+
+
+DraftChecker = Callable[[Session, DraftInput], Sequence[CheckFinding]]
+Handler = Callable[..., None]
+
+
+class Events:
+    """Synchronous, in-transaction events: a handler's writes commit or roll back with the post."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, name: str, handler: Handler) -> None:
+        if handler not in self._handlers[name]:
+            self._handlers[name].append(handler)
+
+    def emit(self, name: str, **payload: Any) -> None:
+        for handler in self._handlers[name]:
+            handler(**payload)

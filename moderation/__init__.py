@@ -1,0 +1,1 @@
+"""Moderation for Tribune: provenance checker (pure), queues, reports, decisions, audit log."""
