@@ -104,4 +104,4 @@ async def read_post_form(request: Request, member: Member) -> PostForm:
 
 
 def form_context(form: PostForm) -> dict[str, object]:
-    return {"draft": form, "errors": form.errors, "kind_labels": KIND_LABELS}
+    return {"draft": form, "errors": form.errors, "kind_labels": KIND_LABELS, "empty_quote": QuoteInput(kind="")}
