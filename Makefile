@@ -13,11 +13,11 @@ help:
 	@echo "make test   : lance toute la suite de tests (SQLite, PostgreSQL, SMTP, navigateur)"
 	@echo "make bench  : mesures de performance (écrit bench/RESULTS.md)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard forum/locale/*/LC_MESSAGES/*.po)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[test]'
-	@$(PY) -m babel.messages.frontend compile --domain messages --directory forum/locale --use-fuzzy >/dev/null 2>&1 || true
+	@$(VENV)/bin/pybabel compile --domain messages --directory forum/locale --statistics 2>&1 | tail -n 1
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -33,7 +33,7 @@ bench: $(STAMP)
 	@$(PY) bench/run.py
 
 messages: $(STAMP)
-	@$(VENV)/bin/pybabel extract -F babel.cfg -o forum/locale/messages.pot --no-location --sort-output .
+	@$(VENV)/bin/pybabel extract -F babel.cfg -o forum/locale/messages.pot --no-location --sort-output --project Tribune --ignore-dirs='.venv bench tests var' .
 	@$(VENV)/bin/pybabel update -i forum/locale/messages.pot -d forum/locale -D messages
 	@$(VENV)/bin/pybabel compile -d forum/locale -D messages
 

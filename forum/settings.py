@@ -74,12 +74,17 @@ class Settings:
     topics_per_page: int = 30
     timezone: str = "Europe/Paris"
     locale: str = "fr"
+    # DKIM key look-ups for email quotes: "off" (default: no network), "live" (DNS), or a JSON
+    # file mapping DNS names to TXT values (offline checks, tests).
+    dkim_dns: str = "off"
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.email_backend not in {"console", "smtp"}:
             raise SettingsError("TRIBUNE_EMAIL_BACKEND doit valoir console ou smtp.")
+        if self.locale not in {"fr", "en"}:
+            raise SettingsError("TRIBUNE_LOCALE doit valoir fr ou en.")
         if not self.database_url.startswith(("sqlite", "postgresql")):
             raise SettingsError("TRIBUNE_DATABASE_URL doit désigner SQLite ou PostgreSQL.")
 
@@ -104,4 +109,6 @@ class Settings:
             mail_from=os.environ.get("TRIBUNE_MAIL_FROM", "Tribune <tribune@localhost>"),
             max_body_bytes=_int("TRIBUNE_MAX_BODY_BYTES", 2 * 1024 * 1024),
             debug=_bool("TRIBUNE_DEBUG", False),
+            locale=os.environ.get("TRIBUNE_LOCALE", "fr"),
+            dkim_dns=os.environ.get("TRIBUNE_DKIM_DNS", "off"),
         )

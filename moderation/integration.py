@@ -5,6 +5,7 @@ Called by forum/app.py (and the admin command line through it), never by forum's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import select
@@ -49,7 +50,24 @@ def make_checker(ctx: Context, dns: DnsSource | None = None) -> Callable[[Sessio
     return checker
 
 
+def dns_from_settings(value: str) -> DnsSource | None:
+    """TRIBUNE_DKIM_DNS: "off" (no look-up), "live" (the resolver), or a JSON file {name: TXT}."""
+    if value in ("", "off"):
+        return None
+    if value == "live":
+        import dkim.dnsplug
+
+        return dkim.dnsplug.get_txt  # type: ignore[no-any-return]
+    with open(value, encoding="utf-8") as handle:
+        mapping = json.load(handle)
+    if not isinstance(mapping, dict):
+        raise ValueError("TRIBUNE_DKIM_DNS : le fichier doit contenir un objet JSON {nom: valeur TXT}.")
+    return {str(k): str(v) for k, v in mapping.items()}
+
+
 def install(ctx: Context, dns: DnsSource | None = None) -> None:
     """Install the provenance checker and subscribe moderation's handlers on this context."""
+    if dns is None:
+        dns = dns_from_settings(ctx.settings.dkim_dns)
     ctx.checker = make_checker(ctx, dns)
     ctx.events.subscribe(POST_SAVED, services.on_post_saved)

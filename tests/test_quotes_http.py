@@ -311,3 +311,35 @@ def test_someone_elses_attachment_id_cannot_be_reused(client, app, world):
     response = submit(client, "/c/general/nouveau", "/c/general/nouveau", data)
     assert response.status_code == 422 and "Pièce jointe introuvable" in response.text
     assert _count(world.ctx, Post) == 0
+
+
+def test_dkim_signed_email_gets_a_badge_and_a_tampered_one_is_held(client, world, tmp_path):
+    import json
+
+    from moderation.integration import dns_from_settings, install
+    from tests.test_provenance_emails import dns_for, signed
+
+    dns_file = tmp_path / "dns.json"
+    dns_file.write_text(json.dumps(dns_for("federation.example")))
+    install(world.ctx, dns=dns_from_settings(str(dns_file)))
+    world.member("lea")
+    login(client, "lea@example.org")
+    genuine = signed(_eml(), domain="federation.example")
+    tampered = genuine.replace(b"ne soutiendrons pas", b"soutiendrons").replace(
+        b"Nous ne soutiendrons", b"Nous soutiendrons")
+    for title, raw, text in (("Courriel authentique", genuine, "Nous ne soutiendrons pas cette motion."),
+                             ("Courriel trafiqué", tampered, "Nous soutiendrons cette motion.")):
+        data = {"title": title, "body": "Le courriel.", "quote_count": "1"}
+        data |= quote_fields(0, kind="email", author="Anne Martin", handle="anne@federation.example",
+                             said_at="2023-03-14T10:42", context="Courriel au bureau fédéral.", text=text)
+        response = submit(client, "/c/debat/nouveau", "/c/debat/nouveau", data,
+                          files={"q-0-file": ("c.eml", raw, "message/rfc822")})
+        assert response.status_code == 303, response.text
+    with world.ctx.db.read() as session:
+        rows = session.execute(select(Topic.title, Post.status, Quote.findings)
+                               .join(Post, Post.topic_id == Topic.id).join(Quote, Quote.post_id == Post.id)).all()
+    by_title = {title: (status, {f["code"] for f in findings}) for title, status, findings in rows}
+    assert by_title["Courriel authentique"][0] == PostStatus.PUBLISHED
+    assert "dkim_valid" in by_title["Courriel authentique"][1]
+    assert by_title["Courriel trafiqué"][0] == PostStatus.HELD
+    assert "dkim_invalid" in by_title["Courriel trafiqué"][1]
