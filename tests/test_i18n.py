@@ -1,0 +1,36 @@
+"""The interface speaks French first, through gettext catalogues; English is the second catalogue."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from starlette.testclient import TestClient
+
+from forum.app import create_app
+from forum.context import Context
+
+
+def test_pages_are_french_by_default(client, world):
+    page = client.get("/connexion")
+    assert '<html lang="fr">' in page.text
+    assert "Mot de passe oublié ?" in page.text and "Aller au contenu" in page.text
+
+
+def test_english_catalogue_translates_the_interface(ctx, world):
+    english = Context.build(dataclasses.replace(ctx.settings, locale="en"), ctx.db)
+    with TestClient(create_app(context=english), base_url="http://testserver") as client:
+        page = client.get("/connexion")
+    assert "Forgot your password?" in page.text and "Skip to content" in page.text
+    assert "Mot de passe oublié" not in page.text
+
+
+def test_dates_are_written_in_french_in_paris_time(client, world):
+    import datetime as dt
+
+    from forum.templating import make_environment
+
+    env = make_environment(world.ctx.settings)
+    winter = dt.datetime(2026, 1, 15, 23, 30, tzinfo=dt.timezone.utc)
+    assert env.filters["datetime_fr"](winter) == "16 janvier 2026 à 00:30"
+    summer = dt.datetime(2026, 7, 14, 8, 0, tzinfo=dt.timezone.utc)
+    assert env.filters["datetime_fr"](summer) == "14 juillet 2026 à 10:00"
