@@ -27,6 +27,7 @@ run: $(STAMP)
 	@$(VENV)/bin/uvicorn --factory forum.app:create_app --host $(HOST) --port $(PORT) --proxy-headers
 
 test: $(STAMP)
+	@$(VENV)/bin/mypy
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

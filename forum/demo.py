@@ -70,10 +70,10 @@ def load_demo(ctx: Context) -> list[tuple[str, str, str]] | None:
             session.add(Category(slug=slug, name=name, description=description, position=position, moderation_policy=policy))
         session.flush()
         people: list[Member] = []
-        for email, first, last, fed, role, moderated in PEOPLE:
+        for email, first, last, fed_slug, role, moderated in PEOPLE:
             people.append(
                 accounts.create_member(
-                    session, email=email, first_name=first, last_name=last, federation=feds[fed],
+                    session, email=email, first_name=first, last_name=last, federation=feds[fed_slug],
                     role=role, moderated_federation=moderated, password=DEMO_PASSWORD,
                 )
             )

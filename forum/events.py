@@ -19,11 +19,16 @@ POST_SAVED = "post_saved"  # (session, post, holds): a post was created or edite
 class CheckFinding(Protocol):
     """What the forum needs of a checker finding (moderation.provenance.Finding fits)."""
 
-    code: str
-    severity: str
-    message: str
-    quote_index: int | None
-    field: str | None
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def quote_index(self) -> int | None: ...
+    @property
+    def field(self) -> str | None: ...
 
 
 @dataclass

@@ -149,7 +149,7 @@ def _build_markdown() -> MarkdownIt:
 # --- stage 2: sanitising ------------------------------------------------------
 
 
-class _LinkRelFilter(Filter):  # type: ignore[misc]
+class _LinkRelFilter(Filter):
     """bleach filter: set our rel on links, unwrap links that lost their href.
 
     It runs after bleach's sanitizer, so the attribute it adds is not

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -236,7 +237,7 @@ class Post(Base):
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revision_count: Mapped[int] = mapped_column(Integer, default=1)
     # Why the post waits for a moderator, as shown to its author: [{"code", "message"}].
-    hold_reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    hold_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     topic: Mapped[Topic] = relationship(lazy="raise")
     author: Mapped[Member] = relationship(lazy="raise")

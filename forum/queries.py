@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.models import Attachment, Category, Federation, Member, Post, PostRevision, PostStatus, Quote, Topic
@@ -98,7 +98,7 @@ def decode_cursor(cursor: str | None) -> tuple[dt.datetime, int] | None:
         return None
 
 
-def _topic_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
+def _topic_visible(viewer_id: int | None) -> ColumnElement[bool]:
     published = Topic.status == PostStatus.PUBLISHED
     return or_(published, Topic.author_id == viewer_id) if viewer_id is not None else published
 

@@ -57,7 +57,7 @@ def dns_from_settings(value: str) -> DnsSource | None:
     if value == "live":
         import dkim.dnsplug
 
-        return dkim.dnsplug.get_txt  # type: ignore[no-any-return]
+        return dkim.dnsplug.get_txt
     with open(value, encoding="utf-8") as handle:
         mapping = json.load(handle)
     if not isinstance(mapping, dict):

@@ -127,6 +127,18 @@ def test_archive_the_same_day_is_fine() -> None:
     assert codes["archive_consistent"] == "info"
 
 
+def test_archive_just_before_the_declared_day_holds() -> None:
+    # 22:30Z on 2012-03-03 is 23:30 in Paris, half an hour before the declared day.
+    codes = run(quote(archive_url=f"https://web.archive.org/web/20120303223000/{ARTICLE}"))
+    assert codes["archive_before_said_at"] == "hold"
+
+
+def test_archive_within_the_slack_of_a_declared_time_is_fine() -> None:
+    # Declared 18:00 Paris (17:00Z); captured 15:30Z, within the 2-hour slack for a time read elsewhere.
+    codes = run(quote(said_at="2012-03-04T18:00", archive_url=f"https://web.archive.org/web/20120304153000/{ARTICLE}"))
+    assert "archive_before_said_at" not in codes
+
+
 def test_archive_a_few_hours_before_a_declared_time_holds() -> None:
     codes = run(quote(said_at="2012-03-04T18:00", archive_url=f"https://web.archive.org/web/20120304100000/{ARTICLE}"))
     assert codes["archive_before_said_at"] == "hold"

@@ -91,8 +91,8 @@ def test_published_code_list_matches_the_code() -> None:
     source = "".join(p.read_text(encoding="utf-8")
                      for p in (Path(__file__).parent.parent / "moderation" / "provenance").glob("*.py")
                      if p.name != "model.py")
-    emitted = dict(re.findall(r'Finding\(\s*"([a-z_]+)", "(block|hold|info)"', source))
-    assert emitted == CODES
+    emitted = set(re.findall(r'Finding\(\s*"([a-z_]+)", "(block|hold|info)"', source))
+    assert emitted == set(CODES.items())  # a code never changes severity
 
 
 def test_helpers_is_held_and_is_blocking() -> None:

@@ -252,6 +252,13 @@ def test_dkim_key_missing_from_dns_is_info_not_tampering() -> None:
     assert holds(codes) == set()
 
 
+def test_dkim_unreadable_key_record_is_unavailable_not_tampering() -> None:
+    codes = run(email_quote(signed(eml("plain_utf8.eml"))),
+                dns={"tribune._domainkey.exemple.org.": "v=DKIM1; k=rsa; p=pas-une-cle"})
+    assert codes["dkim_key_unavailable"] == "info"
+    assert holds(codes) == set()
+
+
 def test_dkim_signed_by_another_domain_is_only_info() -> None:
     data = signed(eml("plain_utf8.eml"), domain="liste-diffusion.example")
     codes = run(email_quote(data), dns=dns_for("liste-diffusion.example"))

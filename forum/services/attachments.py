@@ -59,11 +59,11 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.width * image.height > MAX_PIXELS:
+            with Image.open(io.BytesIO(data)) as opened:
+                if opened.width * opened.height > MAX_PIXELS:
                     raise ValidationFailed({"attachment": "Image trop grande (40 mégapixels au plus)."})
-                image.load()
-                image = ImageOps.exif_transpose(image)
+                opened.load()
+                image: Image.Image = ImageOps.exif_transpose(opened)
                 fmt = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "PNG", "image/webp": "PNG"}[content_type]
                 if fmt == "JPEG" and image.mode not in ("RGB", "L"):
                     image = image.convert("RGB")

@@ -111,7 +111,7 @@ def import_roster(
         )
         if number is not None
     }
-    email_owner = {email: number for number, (_, email, *_rest) in existing.items()}
+    email_owner: dict[str, str | None] = {email: number for number, (_, email, *_rest) in existing.items()}
     email_owner.update(
         {email: None for email in session.scalars(select(Member.email).where(Member.membership_number.is_(None)))}
     )

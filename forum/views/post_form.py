@@ -15,7 +15,6 @@ from forum.models import Member, QuoteKind
 from forum.services import attachments
 from forum.web import ctx_of, in_thread
 
-TEXT_FIELDS = ("kind", "author", "handle", "said_at", "source_url", "archive_url", "context", "text")
 KIND_LABELS = {
     QuoteKind.TWEET.value: "Tweet / post X",
     QuoteKind.SOCIAL.value: "Autre réseau social",
@@ -65,7 +64,12 @@ async def read_post_form(request: Request, member: Member) -> PostForm:
     ctx = ctx_of(request)
     for index in range(count):
         prefix = f"q-{index}-"
-        quote = QuoteInput(**{name: _text(form, prefix + name) for name in TEXT_FIELDS})
+        quote = QuoteInput(
+            kind=_text(form, prefix + "kind"), author=_text(form, prefix + "author"),
+            handle=_text(form, prefix + "handle"), said_at=_text(form, prefix + "said_at"),
+            source_url=_text(form, prefix + "source_url"), archive_url=_text(form, prefix + "archive_url"),
+            context=_text(form, prefix + "context"), text=_text(form, prefix + "text"),
+        )
         ref = _text(form, prefix + "quoted_post")
         quote.quoted_post_id = parse_post_ref(ref)
         try:

@@ -10,8 +10,9 @@ from .model import Finding, Quote
 from .text import DeclaredTime, format_instant, fr
 from .urls import same_resource
 
-#: A declared time may be this much later than the capture (a time read in
-#: another time zone, summer time); beyond it the archive predates the words.
+#: A declared time of day may be this much later than the capture (a time read
+#: in another time zone, summer time); beyond it the archive predates the words.
+#: A declared day has no such slack: the capture must fall on or after that day.
 ARCHIVE_SLACK = timedelta(hours=2)
 
 _WAYBACK = re.compile(
@@ -130,7 +131,7 @@ def check_archive(quote: Quote, index: int, declared: DeclaredTime | None, now: 
                when=format_instant(captured)),
             index, "archive_url",
         ))
-    elif declared is not None and captured < declared.start - ARCHIVE_SLACK:
+    elif declared is not None and captured < declared.start - (timedelta(0) if declared.date_only else ARCHIVE_SLACK):
         findings.append(Finding(
             "archive_before_said_at", "hold",
             fr("L’archive a été capturée le {when}, avant la date déclarée ({declared}) : "

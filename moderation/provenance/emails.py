@@ -7,17 +7,21 @@ network is needed (tests and offline moderation pass a mapping).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from html.parser import HTMLParser
+from typing import Any
 
 from .model import Attachment, Finding, Quote
 from .text import DeclaredTime, format_instant, fr, guillemets, quote_found_in
@@ -31,7 +35,7 @@ DnsFunc = Callable[..., bytes | None]
 DnsSource = Mapping[str, str | bytes | list[str]] | DnsFunc
 
 _PARSER = BytesParser(policy=policy.default)
-_EML_NAMES = (".eml", ".mht", ".mhtml")
+_EML_NAMES = (".eml",)
 _HEADER_START = re.compile(rb"^(?:[\x21-\x39\x3b-\x7e]+:[ \t]|From [^\r\n]*\r?\n)", re.M)
 _TAG = re.compile(r"\s*([a-z]+)\s*=\s*([^;]*)")
 _NAME_TOKEN = re.compile(r"[^\W_]+")
@@ -124,6 +128,68 @@ def body_texts(msg: EmailMessage) -> list[str]:
 
 
 # --------------------------------------------------------------------------
+# What the checks need from a message, parsed once per distinct file
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    """The parts of a raw message the checks look at."""
+
+    senders: tuple[tuple[str, str], ...]  # (display name, address) from the From header
+    sent: datetime | None  # the Date header, aware
+    subject: str
+    texts: tuple[str, ...]  # see body_texts
+    dkim_signatures: tuple[str, ...]
+
+
+_CACHE: OrderedDict[bytes, ParsedEmail | None] = OrderedDict()
+_CACHE_SIZE = 128
+_CACHE_LOCK = threading.Lock()
+
+
+def read_email(data: bytes) -> ParsedEmail | None:
+    """Parse a raw message (None when it is not one).
+
+    The standard library's modern header parsing costs a few milliseconds; a
+    draft is re-checked at every edit, so results are kept per content hash.
+    """
+    key = hashlib.sha256(data).digest()
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    parsed = _read_email(data)
+    with _CACHE_LOCK:
+        _CACHE[key] = parsed
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return parsed
+
+
+def _read_email(data: bytes) -> ParsedEmail | None:
+    try:
+        msg = parse_message(data)
+        from_header = msg.get("From")
+        date_header = msg.get("Date")
+        if from_header is None and date_header is None:
+            return None
+        senders = tuple((a.display_name, a.addr_spec) for a in getattr(from_header, "addresses", ()))
+        sent = getattr(date_header, "datetime", None)
+        if sent is not None and sent.tzinfo is None:
+            sent = sent.replace(tzinfo=UTC)  # "-0000": RFC 5322 says UTC, zone unknown
+        return ParsedEmail(
+            senders=senders,
+            sent=sent,
+            subject=str(msg.get("Subject", "") or ""),
+            texts=tuple(body_texts(msg)),
+            dkim_signatures=tuple(str(s) for s in msg.get_all("DKIM-Signature") or ()),
+        )
+    except Exception:  # noqa: BLE001 - an uploaded file may break the parser in any way
+        return None
+
+
+# --------------------------------------------------------------------------
 # Sender
 # --------------------------------------------------------------------------
 
@@ -163,6 +229,7 @@ class _DnsLookup:
 
     def __init__(self, source: DnsSource) -> None:
         self.missing = False
+        self.last: tuple[bytes | str, bytes] | None = None  # the last (name, record) answered
         if callable(source):
             self._func: DnsFunc | None = source
             self._table: dict[str, bytes] = {}
@@ -180,6 +247,8 @@ class _DnsLookup:
             value = self._table.get(_dns_key(name))
         if not value:
             self.missing = True
+        else:
+            self.last = (name, value)
         return value
 
 
@@ -222,15 +291,22 @@ def _verify(dkim: Any, data: bytes, lookup: _DnsLookup, *, ignore_expiry: bool) 
     return bool(verifier.verify_sig(sig, include_headers, headers[0], lookup))
 
 
+def _key_readable(dkim: Any, name: bytes | str, record: bytes) -> bool:
+    try:
+        dkim.evaluate_pk(name, record)
+    except Exception:  # noqa: BLE001 - any parse failure means the key cannot be used
+        return False
+    return True
+
+
 def _aligned(signing_domain: str, from_domain: str) -> bool:
     d, f = signing_domain.lower().rstrip("."), from_domain.lower().rstrip(".")
     return bool(d and f) and (d == f or f.endswith("." + d) or d.endswith("." + f))
 
 
-def check_dkim(data: bytes, msg: EmailMessage, index: int, dns: DnsSource | None,
+def check_dkim(data: bytes, signatures: Sequence[str], index: int, dns: DnsSource | None,
                from_domain: str) -> list[Finding]:
     """Verify the topmost DKIM signature; a signature that fails proves the message was altered."""
-    signatures = msg.get_all("DKIM-Signature") or []
     if not signatures:
         return [Finding(
             "dkim_absent", "info",
@@ -261,11 +337,13 @@ def check_dkim(data: bytes, msg: EmailMessage, index: int, dns: DnsSource | None
                 fr("Signature DKIM faite avec une clé trop courte pour prouver l’origine du message."),
                 index, "attachment",
             )]
-        valid = None if lookup.missing else False
+        valid = False
     except dkim.DKIMException:
         valid = False
     except Exception:  # noqa: BLE001 - an uploaded file may break the parser in any way
         valid = False
+    if not valid and lookup.last is not None and not _key_readable(dkim, *lookup.last):
+        lookup.missing = True  # a broken key record says nothing about the message
     if lookup.missing:
         return [Finding(
             "dkim_key_unavailable", "info",
@@ -336,28 +414,22 @@ def check_email(quote: Quote, index: int, declared: DeclaredTime | None,
                "ou « Afficher la source » donne ce fichier."),
             index, "attachment",
         )]
-    try:
-        msg = parse_message(attachment.data)
-        from_header = msg.get("From")
-        date_header = msg.get("Date")
-    except Exception:  # noqa: BLE001 - an uploaded file may break the parser in any way
-        msg, from_header, date_header = None, None, None
-    if msg is None or (from_header is None and date_header is None):
+    parsed = read_email(attachment.data)
+    if parsed is None:
         return [Finding(
             "email_unreadable", "hold",
             fr("Le fichier joint n’a pas pu être lu comme un message électronique : "
                "joignez le message d’origine au format .eml."),
             index, "attachment",
         )]
-    findings, from_domain = _check_sender(quote, index, from_header)
-    findings += _check_date(index, declared, date_header)
-    findings += _check_text(quote, index, msg)
-    findings += check_dkim(attachment.data, msg, index, dns, from_domain)
+    findings, from_domain = _check_sender(quote, index, parsed.senders)
+    findings += _check_date(index, declared, parsed.sent)
+    findings += _check_text(quote, index, parsed)
+    findings += check_dkim(attachment.data, parsed.dkim_signatures, index, dns, from_domain)
     return findings
 
 
-def _check_sender(quote: Quote, index: int, from_header: object) -> tuple[list[Finding], str]:
-    addresses = getattr(from_header, "addresses", ()) if from_header is not None else ()
+def _check_sender(quote: Quote, index: int, addresses: Sequence[tuple[str, str]]) -> tuple[list[Finding], str]:
     if not addresses:
         return [Finding(
             "email_from_missing", "hold",
@@ -365,13 +437,13 @@ def _check_sender(quote: Quote, index: int, from_header: object) -> tuple[list[F
                "joignez le message d’origine."),
             index, "author",
         )], ""
-    sender = addresses[0]
-    domain = sender.domain or ""
+    name, address = addresses[0]
+    domain = address.rpartition("@")[2]
     declared = [v for v in (quote.author, quote.handle) if v.strip()]
-    shown = f"{sender.display_name} <{sender.addr_spec}>" if sender.display_name else sender.addr_spec
+    shown = f"{name} <{address}>" if name else address
     if not declared:
         return [], domain
-    if any(sender_matches(declared, a.display_name, a.addr_spec) for a in addresses):
+    if any(sender_matches(declared, n, a) for n, a in addresses):
         return [Finding(
             "email_from_consistent", "info",
             fr("expéditeur conforme au message joint ({sender})", sender=shown),
@@ -386,16 +458,13 @@ def _check_sender(quote: Quote, index: int, from_header: object) -> tuple[list[F
     )], domain
 
 
-def _check_date(index: int, declared: DeclaredTime | None, date_header: object) -> list[Finding]:
-    sent = getattr(date_header, "datetime", None) if date_header is not None else None
+def _check_date(index: int, declared: DeclaredTime | None, sent: datetime | None) -> list[Finding]:
     if sent is None:
         return [Finding(
             "email_date_missing", "hold",
             fr("Le message joint n’a pas de date lisible (champ Date) : joignez le message d’origine."),
             index, "said_at",
         )]
-    if sent.tzinfo is None:
-        sent = sent.replace(tzinfo=UTC)  # "-0000": RFC 5322 says UTC, zone unknown
     if declared is None:
         return []
     if declared.distance(sent) <= EMAIL_TOLERANCE:
@@ -413,16 +482,16 @@ def _check_date(index: int, declared: DeclaredTime | None, date_header: object) 
     )]
 
 
-def _check_text(quote: Quote, index: int, msg: EmailMessage) -> list[Finding]:
+def _check_text(quote: Quote, index: int, parsed: ParsedEmail) -> list[Finding]:
     if not quote.text.strip():
         return []
-    if any(quote_found_in(quote.text, body) for body in body_texts(msg)):
+    if any(quote_found_in(quote.text, body) for body in parsed.texts):
         return [Finding(
             "email_text_found", "info",
             fr("texte cité présent dans le message joint"),
             index, "text",
         )]
-    subject = str(msg.get("Subject", "") or "")
+    subject = parsed.subject
     where = f" ({guillemets(subject)})" if subject else ""
     return [Finding(
         "email_text_not_found", "hold",
