@@ -108,8 +108,20 @@ def _origin_ok(request: Request) -> bool:
 
 
 async def read_form(request: Request) -> FormData:
-    """The request's form, parsed once (Starlette caches it on the request)."""
-    return await request.form(max_files=10, max_fields=400)
+    """The request's form, parsed once (Starlette caches it on the request).
+
+    NUL characters become U+FFFD: a browser sends them from a pasted text, and
+    PostgreSQL cannot store them. The cleaned form replaces the cached one, so
+    every later `request.form()` sees it.
+    """
+    form = await request.form(max_files=20, max_fields=800)
+    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        form = FormData([
+            (key, value.replace("\x00", "\ufffd") if isinstance(value, str) else value)
+            for key, value in form.multi_items()
+        ])
+        request._form = form  # Starlette's cache of the parsed form
+    return form
 
 
 def start_session(request: Request, token: str) -> None:
@@ -160,6 +172,8 @@ def page(view: Endpoint | None = None, *, public: bool = False) -> Any:
             from forum.views.errors import error_page  # local: errors imports this module
 
             _load_visitor(request)
+            if "\x00" in request.url.path or "\x00" in str(request.query_params):
+                return _finish(request, error_page(request, 404))
             if request.method not in SAFE_METHODS:
                 form = await read_form(request)
                 token = form.get("csrf_token")

@@ -182,3 +182,15 @@ def test_empty_category_says_so(client, world):
     world.member("lea")
     login(client, "lea@example.org")
     assert "Aucun sujet dans cette catégorie" in client.get("/c/debat").text
+
+
+def test_nul_characters_are_neutralised_on_both_databases(client, world):
+    world.member("lea")
+    login(client, "lea@example.org")
+    response = _new_topic(client, title="Titre\x00piégé", body="Texte\x00avec un NUL")
+    assert response.status_code == 303
+    with world.ctx.db.read() as session:
+        post = session.scalars(select(Post)).one()
+        title = session.scalar(select(Topic.title))
+    assert "\x00" not in post.source and "\ufffd" in post.source and "\ufffd" in title
+    assert client.get("/c/gen%00eral").status_code == 404

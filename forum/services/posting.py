@@ -50,7 +50,8 @@ def _require_active(actor: Member | None) -> Member:
 
 
 def _validate_body(source: str, quotes: Sequence[QuoteInput]) -> str:
-    source = source.replace("\r\n", "\n").strip()
+    # NUL cannot be stored by PostgreSQL; markup turns it into U+FFFD too, so source and HTML agree.
+    source = source.replace("\r\n", "\n").replace("\x00", "\ufffd").strip()
     if not source and not quotes:
         raise ValidationFailed({"body": "Le message est vide."})
     if len(source) > BODY_MAX:
@@ -59,7 +60,7 @@ def _validate_body(source: str, quotes: Sequence[QuoteInput]) -> str:
 
 
 def _validate_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(title.replace("\x00", "\ufffd").split())
     if len(title) < TITLE_MIN:
         raise ValidationFailed({"title": f"Le titre doit compter au moins {TITLE_MIN} caractères."})
     if len(title) > TITLE_MAX:
@@ -74,6 +75,8 @@ def _validate_quotes(session: Session, actor: Member, quotes: Sequence[QuoteInpu
         errors["quotes"] = f"{MAX_QUOTES} citations au plus par message : scindez-le."
     for index, quote in enumerate(quotes):
         key = f"q-{index}-"
+        for name in QUOTE_LIMITS:
+            setattr(quote, name, getattr(quote, name).replace("\x00", "\ufffd"))
         if quote.kind not in KIND_VALUES:
             errors[key + "kind"] = "Choisissez le type de la citation."
         for name, limit in QUOTE_LIMITS.items():

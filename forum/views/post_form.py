@@ -13,7 +13,7 @@ from forum.errors import ValidationFailed
 from forum.events import QuoteInput
 from forum.models import Member, QuoteKind
 from forum.services import attachments
-from forum.web import ctx_of, in_thread
+from forum.web import ctx_of, in_thread, read_form
 
 KIND_LABELS = {
     QuoteKind.TWEET.value: "Tweet / post X",
@@ -55,7 +55,7 @@ def _text(form: FormData, name: str) -> str:
 
 async def read_post_form(request: Request, member: Member) -> PostForm:
     """Parse title, body and quotes; store any newly uploaded file at once so the draft keeps it."""
-    form = await request.form(max_files=MAX_FIELDSETS, max_fields=40 * MAX_FIELDSETS)
+    form = await read_form(request)
     result = PostForm(title=_text(form, "title"), body=_text(form, "body"), action=_text(form, "action") or "publish")
     try:
         count = min(int(_text(form, "quote_count") or 0), MAX_FIELDSETS)
