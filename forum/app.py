@@ -47,10 +47,19 @@ ROUTES: list[Route] = [
     Route("/compte/mot-de-passe", accounts.change_password, methods=GET_POST, name="change_password"),
     Route("/pieces/{attachment_id:int}", forum.attachment, methods=GET, name="attachment"),
     Route("/notifications", forum.notifications_page, methods=GET_POST, name="notifications"),
+    Route("/notifications/preferences", forum.notification_preferences, methods=GET_POST, name="notification_preferences"),
     # moderation's pages, mounted here: forum's only dependency on moderation.
+    Route("/p/{post_id:int}/signaler", moderation_views.report, methods=GET_POST, name="report"),
+    Route("/p/{post_id:int}/notes", moderation_views.add_note, methods=POST, name="add_note"),
+    Route("/notes/{note_id:int}/evaluation", moderation_views.rate_note, methods=POST, name="rate_note"),
+    Route("/decisions/{decision_id:int}/appel", moderation_views.appeal, methods=GET_POST, name="appeal"),
+    Route("/transparence", moderation_views.transparency_page, methods=GET, name="transparency"),
     Route("/moderation", moderation_views.queue, methods=GET, name="moderation_queue"),
     Route("/moderation/elements/{item_id:int}", moderation_views.item, methods=GET, name="moderation_item"),
+    Route("/moderation/elements/{item_id:int}/prise-en-charge", moderation_views.claim, methods=POST, name="moderation_claim"),
     Route("/moderation/elements/{item_id:int}/decision", moderation_views.decide, methods=POST, name="moderation_decide"),
+    Route("/moderation/appels", moderation_views.appeals, methods=GET, name="moderation_appeals"),
+    Route("/moderation/appels/{appeal_id:int}/decision", moderation_views.decide_appeal, methods=POST, name="moderation_decide_appeal"),
 ]
 
 

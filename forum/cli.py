@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forum.context import Context
 from forum.errors import DomainError
@@ -44,6 +45,24 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--all-pending", action="store_true", help="invite tous les membres qui n’ont pas encore de compte actif")
 
     sub.add_parser("demo", help="charge les données de démonstration si la base est vide")
+
+    sub.add_parser("verify-journal", help="vérifie la chaîne d’empreintes du journal et nomme la première entrée altérée")
+
+    role = sub.add_parser("set-role", help="change le rôle d’un membre (inscrit au journal)")
+    role.add_argument("email", help="adresse du membre")
+    role.add_argument("role", choices=[r.value for r in Role], help="nouveau rôle")
+    role.add_argument("--moderates", help="pour un modérateur de fédération : la fédération modérée (national sinon)")
+    role.add_argument("--by", required=True, help="adresse de l’administrateur·rice qui décide")
+
+    status = sub.add_parser("set-status", help="suspend, réactive ou marque un départ (inscrit au journal)")
+    status.add_argument("email", help="adresse du membre")
+    status.add_argument("status", choices=["active", "suspended", "left"], help="nouveau statut")
+    status.add_argument("--days", type=int, help="durée de la suspension en jours (sans limite sinon)")
+    status.add_argument("--reason", required=True, help="motif (obligatoire)")
+    status.add_argument("--by", required=True, help="adresse de l’administrateur·rice qui décide")
+
+    digest = sub.add_parser("send-digests", help="envoie le résumé quotidien des notifications")
+    digest.add_argument("--quiet", action="store_true", help="n’affiche que les erreurs")
 
     seed = sub.add_parser("seed", help="crée des données en masse pour les mesures de performance")
     seed.add_argument("--members", type=int, default=1000, help="nombre de membres (défaut : 1000)")
@@ -121,6 +140,12 @@ def cmd_import_roster(ctx: Context, args: argparse.Namespace) -> int:
     try:
         with ctx.db.write() as session:
             report = import_roster(session, data, progress=lambda done, total: bar.update(done, total))
+            from forum import journal
+
+            journal.append(session, "roster_import", {
+                "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                "rejected": len(report.rejected),
+            }, {"file": args.file.name}, now=ctx.clock())
     except RosterError as exc:
         print(f"\nErreur : {exc} Rien n’a été importé.", file=sys.stderr)
         return 1
@@ -175,6 +200,74 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify_journal(ctx: Context, args: argparse.Namespace) -> int:
+    from forum import journal
+    from forum.progress import Progress
+
+    bar = Progress("journal", 0)
+    with ctx.db.read() as session:
+        verdict = journal.verify(session, progress=lambda done, total: bar.update(done, total))
+        count, last = journal.head(session)
+    bar.finish()
+    if verdict.ok:
+        print(f"Journal intègre : {verdict.checked} entrée(s), dernière empreinte {last}.")
+        return 0
+    print(f"Journal ALTÉRÉ : {verdict.problem}.", file=sys.stderr)
+    return 1
+
+
+def _admin(session: Session, email: str) -> Member:
+    from forum.services import accounts
+
+    actor = session.scalar(select(Member).where(Member.email == accounts.normalize_email(email)))
+    if actor is None or not actor.is_admin:
+        raise DomainError(f"{email} n’est pas un·e administrateur·rice.")
+    return actor
+
+
+def cmd_set_role(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.services import accounts
+
+    with ctx.db.write() as session:
+        actor = _admin(session, args.by)
+        member = session.scalar(select(Member).where(Member.email == accounts.normalize_email(args.email)))
+        if member is None:
+            print(f"Erreur : membre inconnu : {args.email}", file=sys.stderr)
+            return 1
+        moderates = accounts.find_federation(session, args.moderates) if args.moderates else None
+        if args.moderates and moderates is None:
+            print(f"Erreur : fédération inconnue : {args.moderates}", file=sys.stderr)
+            return 1
+        accounts.set_role(ctx, session, actor, member.id, Role(args.role), moderates)
+    print(f"Rôle de {args.email} : {args.role}.")
+    return 0
+
+
+def cmd_set_status(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.models import MemberStatus
+    from forum.services import accounts
+
+    with ctx.db.write() as session:
+        actor = _admin(session, args.by)
+        member_id = session.scalar(select(Member.id).where(Member.email == accounts.normalize_email(args.email)))
+        if member_id is None:
+            print(f"Erreur : membre inconnu : {args.email}", file=sys.stderr)
+            return 1
+        accounts.set_status(ctx, session, actor, member_id, MemberStatus(args.status), reason=args.reason, days=args.days)
+    print(f"Statut de {args.email} : {args.status}.")
+    return 0
+
+
+def cmd_send_digests(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.services import notifications
+
+    with ctx.db.write() as session:
+        sent = notifications.send_digests(ctx, session)
+    if not args.quiet:
+        print(f"Résumés envoyés : {sent}.")
+    return 0
+
+
 def cmd_seed(ctx: Context, args: argparse.Namespace) -> int:
     from forum.seed import seed
 
@@ -193,4 +286,8 @@ COMMANDS = {
     "invite": cmd_invite,
     "demo": cmd_demo,
     "seed": cmd_seed,
+    "verify-journal": cmd_verify_journal,
+    "set-role": cmd_set_role,
+    "set-status": cmd_set_status,
+    "send-digests": cmd_send_digests,
 }

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from forum.db import Database
-from forum.events import DraftChecker, Events
+from forum.events import DraftChecker, Events, PostExtra
 from forum.mail import Mailer
 from forum.models import utcnow
 from forum.security import Signers
@@ -24,6 +24,9 @@ class Context:
     events: Events = field(default_factory=Events)
     # Installed by the app factory (moderation's provenance checker); None runs no check.
     checker: DraftChecker | None = None
+    # Extra things shown under posts (moderation's context notes...): name -> loader
+    # (session, post ids, viewer id) -> {post id: items}. Filled by the app factory.
+    post_extras: dict[str, PostExtra] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> "Context":

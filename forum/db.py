@@ -8,7 +8,7 @@ reader tries to upgrade.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from forum.settings import Settings
 
 _IMMEDIATE = "tribune_immediate"
+_AFTER_COMMIT = "tribune_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` after the session's transaction commits (never if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -82,13 +88,20 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: committed when the block ends, rolled back on error."""
+        """A write transaction: committed when the block ends, rolled back on error.
+
+        Callbacks queued with `after_commit(session, fn)` run once the commit succeeded
+        (emails about a decision leave only when the decision is saved).
+        """
         session = self._write()
         try:
             with session.begin():
                 yield session
+            callbacks = session.info.pop(_AFTER_COMMIT, [])
         finally:
             session.close()
+        for callback in callbacks:
+            callback()
 
     def dispose(self) -> None:
         self.engine.dispose()

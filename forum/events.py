@@ -65,6 +65,7 @@ class DraftInput:
 
 
 DraftChecker = Callable[[Session, DraftInput], Sequence[CheckFinding]]
+PostExtra = Callable[[Session, list[int], int], dict[int, Any]]
 Handler = Callable[..., None]
 
 

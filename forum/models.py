@@ -98,6 +98,12 @@ class QuoteKind(str, enum.Enum):
     DOCUMENT = "document"
 
 
+class NotifyPref(str, enum.Enum):
+    EACH = "each"
+    DIGEST = "digest"
+    NONE = "none"
+
+
 class ModerationPolicy(str, enum.Enum):
     GENERAL = "general"
     DEBATE = "debate"
@@ -127,6 +133,9 @@ class Member(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A suspension for N days ends by itself at this moment (None: until an admin lifts it).
+    suspended_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    notify_pref: Mapped[NotifyPref] = mapped_column(_enum(NotifyPref, "notify_pref"), default=NotifyPref.EACH)
 
     federation: Mapped[Federation | None] = relationship(foreign_keys=[federation_id], lazy="raise")
 
@@ -195,6 +204,8 @@ class Category(Base):
         _enum(ModerationPolicy, "moderation_policy"), default=ModerationPolicy.GENERAL
     )
     federation_id: Mapped[int | None] = mapped_column(ForeignKey("federations.id"))
+    # Distinct reporters that mask a post pending review.
+    report_threshold: Mapped[int] = mapped_column(Integer, default=3)
     topic_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -238,6 +249,8 @@ class Post(Base):
     revision_count: Mapped[int] = mapped_column(Integer, default=1)
     # Why the post waits for a moderator, as shown to its author: [{"code", "message"}].
     hold_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Enough members reported it: shown to others as "masqué en attente de modération".
+    masked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     topic: Mapped[Topic] = relationship(lazy="raise")
     author: Mapped[Member] = relationship(lazy="raise")
@@ -305,6 +318,25 @@ class Quote(Base):
     findings: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
 
+class AuditEntry(Base):
+    """The journal: append-only, each entry chained to the previous one by SHA-256.
+
+    `public` is what the transparency page may show; `private` (reporters, free text,
+    names) stays with admins. Both are covered by the hash.
+    """
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    public: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    private: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 class Notification(Base):
     """An in-forum notification; the same event may also be emailed."""
 
@@ -317,3 +349,5 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When it left by email (each event at once, or in the daily digest); None: not yet / never.
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

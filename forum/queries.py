@@ -74,6 +74,9 @@ class PostRow:
     revision_count: int
     hold_reasons: list[dict[str, object]]
     quotes: tuple[QuoteCard, ...] = ()
+    # Shown to others as a placeholder: hidden by a decision, or masked pending review.
+    hidden: bool = False
+    masked: bool = False
 
 
 def categories(session: Session) -> list[Category]:
@@ -155,13 +158,18 @@ def topic_with_category(session: Session, topic_id: int, viewer_id: int | None =
 
 
 def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer_id: int | None) -> list[PostRow]:
-    """Posts numbered first..last of a topic that the viewer may see (a range scan on the unique index)."""
-    visible = Post.status == PostStatus.PUBLISHED
+    """Posts numbered first..last of a topic that the viewer may see (a range scan on the unique index).
+
+    Hidden and masked posts keep their place, but only their author gets their content:
+    for everyone else the row is emptied here, not in the template.
+    """
+    visible: ColumnElement[bool] = Post.status.in_((PostStatus.PUBLISHED, PostStatus.HIDDEN))
     if viewer_id is not None:
         visible = or_(visible, and_(Post.author_id == viewer_id, Post.status == PostStatus.HELD))
     query = (
         select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
-               Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons)
+               Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons,
+               Post.masked_at)
         .join(Member, Member.id == Post.author_id)
         .outerjoin(Federation, Federation.id == Member.federation_id)
         .where(Post.topic_id == topic_id, Post.number.between(first, last), visible)
@@ -169,11 +177,17 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     )
     rows = session.execute(query).all()
     cards = quotes_for_posts(session, [r.id for r in rows])
-    return [
-        PostRow(r.id, r.number, r.author_id, f"{r.first_name} {r.last_name}", r.fed, r.html, r.status,
-                r.created_at, r.edited_at, r.revision_count, r.hold_reasons or [], tuple(cards.get(r.id, ())))
-        for r in rows
-    ]
+    result = []
+    for r in rows:
+        hidden = r.status == PostStatus.HIDDEN
+        masked = r.masked_at is not None
+        withheld = (hidden or masked) and r.author_id != viewer_id
+        result.append(PostRow(
+            r.id, r.number, r.author_id, f"{r.first_name} {r.last_name}", r.fed, "" if withheld else r.html,
+            r.status, r.created_at, r.edited_at, r.revision_count, r.hold_reasons or [],
+            () if withheld else tuple(cards.get(r.id, ())), hidden, masked,
+        ))
+    return result
 
 
 def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[QuoteCard]]:
@@ -204,7 +218,9 @@ def post_for_viewer(session: Session, post_id: int, viewer_id: int | None) -> tu
     if row is None:
         return None
     post, topic = row
-    if post.status != PostStatus.PUBLISHED and post.author_id != viewer_id:
+    if post.author_id == viewer_id:
+        return post, topic
+    if post.status != PostStatus.PUBLISHED or post.masked_at is not None or topic.status != PostStatus.PUBLISHED:
         return None
     return post, topic
 

@@ -15,7 +15,7 @@ from forum.context import Context
 from forum.events import POST_SAVED, DraftInput
 from forum.models import Attachment as AttachmentRow
 from forum.models import PostRevision
-from moderation import services
+from moderation import notes, services
 from moderation.provenance import Attachment, Draft, Finding, Quote, check_draft
 
 DnsSource = Mapping[str, str] | Callable[..., bytes | None]
@@ -71,3 +71,4 @@ def install(ctx: Context, dns: DnsSource | None = None) -> None:
         dns = dns_from_settings(ctx.settings.dkim_dns)
     ctx.checker = make_checker(ctx, dns)
     ctx.events.subscribe(POST_SAVED, services.on_post_saved)
+    ctx.post_extras["notes"] = notes.notes_for_posts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.models import Base, UTCDateTime, _enum, utcnow
@@ -49,6 +49,8 @@ class ReviewItem(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Denormalised for the queue's filters and its keyset index.
+    federation_id: Mapped[int | None] = mapped_column(ForeignKey("federations.id", name="fk_review_items_federation_id"))
 
 
 class Decision(Base):
@@ -63,4 +65,75 @@ class Decision(Base):
     action: Mapped[Action] = mapped_column(_enum(Action, "decision_action"))
     reason_code: Mapped[str] = mapped_column(String(40))
     reason_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    suspend_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class Report(Base):
+    """One member's report of one post. The reporter is known to moderators only."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("post_id", "reporter_id", name="uq_reports_post_reporter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    review_item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id"), index=True)
+    reason_code: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AppealStatus(str, enum.Enum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    OVERTURNED = "overturned"
+
+
+class Appeal(Base):
+    """An author's single appeal of a decision, decided by another moderator."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    appellant_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[AppealStatus] = mapped_column(_enum(AppealStatus, "appeal_status"), default=AppealStatus.OPEN)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class NoteStatus(str, enum.Enum):
+    SHOWN = "shown"
+    PROPOSED = "proposed"
+    WITHDRAWN = "withdrawn"
+
+
+class ContextNote(Base):
+    """A public note under a post: written by a moderator, or proposed by a member and
+    shown only when supporters of different candidates agree it helps."""
+
+    __tablename__ = "context_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    by_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    status: Mapped[NoteStatus] = mapped_column(_enum(NoteStatus, "note_status"), default=NoteStatus.PROPOSED)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NoteRating(Base):
+    __tablename__ = "note_ratings"
+    __table_args__ = (UniqueConstraint("note_id", "member_id", name="uq_note_ratings_note_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("context_notes.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

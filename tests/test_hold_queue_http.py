@@ -56,7 +56,7 @@ def test_moderator_approves_with_a_reason_and_the_author_is_emailed(client, worl
     post_id, item_id = _held_post(client, world)
     login(client, "karim@example.org")
     item_page = client.get(f"/moderation/elements/{item_id}")
-    assert "Pourquoi ce message est retenu" in item_page.text and "Jean Dupont @jdupont" in item_page.text
+    assert "Pourquoi ce cas est ouvert" in item_page.text and "Jean Dupont @jdupont" in item_page.text
     response = _decide(client, item_id, action="approve", reason_code="source_verifiee",
                        reason_text="Tweets vérifiés un à un par la modération.")
     assert response.status_code == 303

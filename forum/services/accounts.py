@@ -254,8 +254,20 @@ def change_password(ctx: Context, session: Session, member: Member, current: str
     session.flush()
 
 
-def set_status(ctx: Context, session: Session, actor: Member, member_id: int, status: MemberStatus) -> Member:
-    """An admin suspends, reactivates or marks a member as having left. Sessions die at once."""
+def apply_status(ctx: Context, session: Session, member: Member, status: MemberStatus, days: int | None = None) -> None:
+    """Change a member's status; any status but active kills their sessions at once."""
+    member.status = status
+    member.suspended_until = ctx.clock() + dt.timedelta(days=days) if status == MemberStatus.SUSPENDED and days else None
+    if status != MemberStatus.ACTIVE:
+        revoke_all_sessions(ctx, session, member.id)
+    session.flush()
+
+
+def set_status(ctx: Context, session: Session, actor: Member, member_id: int, status: MemberStatus,
+               reason: str = "", days: int | None = None) -> Member:
+    """An admin suspends (for N days or until lifted), reactivates or marks a departure; journalled."""
+    from forum import journal
+
     if not actor.is_admin:
         raise Forbidden()
     member = session.get(Member, member_id)
@@ -263,9 +275,32 @@ def set_status(ctx: Context, session: Session, actor: Member, member_id: int, st
         raise NotFound()
     if member.id == actor.id:
         raise Forbidden("Vous ne pouvez pas changer votre propre statut.")
-    member.status = status
-    if status != MemberStatus.ACTIVE:
-        revoke_all_sessions(ctx, session, member.id)
+    if days is not None and days < 1:
+        raise ValidationFailed({"days": "La durée d’une suspension se compte en jours, un au moins."})
+    apply_status(ctx, session, member, status, days)
+    journal.append(session, "member_status", {"status": status.value, "days": days},
+                   {"member_id": member.id, "by": actor.id, "reason": reason}, now=ctx.clock())
+    return member
+
+
+def set_role(ctx: Context, session: Session, actor: Member, member_id: int, role: Role,
+             moderated_federation: Federation | None = None) -> Member:
+    """An admin changes a member's role (and a moderator's federation); journalled."""
+    from forum import journal
+
+    if not actor.is_admin:
+        raise Forbidden()
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound()
+    if moderated_federation is not None and role != Role.MODERATOR:
+        raise ValidationFailed({"role": "Seul un rôle de modérateur se rattache à une fédération."})
+    previous = member.role
+    member.role = role
+    member.moderated_federation_id = moderated_federation.id if moderated_federation else None
+    journal.append(session, "role_change",
+                   {"from": previous.value, "to": role.value, "scope": "federation" if moderated_federation else "national"},
+                   {"member_id": member.id, "by": actor.id}, now=ctx.clock())
     session.flush()
     return member
 
@@ -293,8 +328,12 @@ def login(ctx: Context, email: str, password: str, ip: str, user_agent: str | No
         else:
             member = session.get(Member, found.id)
             assert member is not None and member.password_hash is not None
+            if member.status == MemberStatus.SUSPENDED and member.suspended_until and member.suspended_until <= now:
+                member.status = MemberStatus.ACTIVE  # a suspension for N days ends by itself
+                member.suspended_until = None
             if member.status == MemberStatus.SUSPENDED:
-                raise Forbidden("Votre compte est suspendu : vous ne pouvez pas vous connecter.")
+                until = (" jusqu’au " + member.suspended_until.strftime("%d/%m/%Y")) if member.suspended_until else ""
+                raise Forbidden(f"Votre compte est suspendu{until} : vous ne pouvez pas vous connecter.")
             if member.status != MemberStatus.ACTIVE:
                 raise Forbidden("Ce compte n’est pas actif.")
             if security.needs_rehash(member.password_hash):

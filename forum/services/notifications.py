@@ -8,31 +8,77 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from forum.context import Context
-from forum.models import Member, Notification
+from forum.db import after_commit
+from forum.errors import ValidationFailed
+from forum.models import Member, Notification, NotifyPref
 
 log = logging.getLogger("tribune.notifications")
 
 
 def notify(ctx: Context, session: Session, member_id: int, text: str, link: str = "",
            email_subject: str | None = None, email_text: str | None = None) -> Notification:
-    """Record a notification for a member and, with a subject, email it.
+    """Record a notification for a member and email it as their preference says.
 
-    An SMTP failure is logged, not raised: the decision that caused the notice must
-    not be lost because the mail server is down, and the in-forum notice remains.
+    "each": at once; "digest": in the daily summary (`python -m forum send-digests`);
+    "none": in the forum only. An SMTP failure is logged, not raised: the decision that
+    caused the notice must not be lost because the mail server is down.
     """
     notification = Notification(member_id=member_id, text=text, link=link, created_at=ctx.clock())
     session.add(notification)
-    if email_subject:
-        email = session.scalar(select(Member.email).where(Member.id == member_id))
-        if email:
-            body = email_text or text
-            if link:
-                body += f"\n\n{ctx.url(link)}\n"
+    row = session.execute(select(Member.email, Member.notify_pref).where(Member.id == member_id)).first()
+    if email_subject and row is not None and row.notify_pref == NotifyPref.EACH:
+        body = email_text or text
+        if link:
+            body += f"\n\n{ctx.url(link)}\n"
+        body += "\n\n--\nVos préférences de notification : " + ctx.url("/notifications/preferences") + "\n"
+        # Marked as emailed with the notice itself; the message leaves once the transaction
+        # committed, so nobody is told of a decision that was rolled back.
+        notification.emailed_at = ctx.clock()
+        address = row.email
+
+        def send() -> None:
             try:
-                ctx.mailer.send(email, email_subject, body)
+                ctx.mailer.send(address, email_subject, body)
             except OSError as exc:
                 log.error("notification email to member %s failed: %s", member_id, exc)
+
+        after_commit(session, send)
     return notification
+
+
+def set_preference(session: Session, member_id: int, value: str) -> None:
+    try:
+        pref = NotifyPref(value)
+    except ValueError:
+        raise ValidationFailed({"notify_pref": "Choisissez une des trois options."}) from None
+    session.execute(update(Member).where(Member.id == member_id).values(notify_pref=pref))
+
+
+def send_digests(ctx: Context, session: Session) -> int:
+    """Email each "digest" member one summary of the notifications not yet emailed."""
+    rows = session.execute(
+        select(Notification, Member.email, Member.first_name)
+        .join(Member, Member.id == Notification.member_id)
+        .where(Member.notify_pref == NotifyPref.DIGEST, Notification.emailed_at.is_(None))
+        .order_by(Notification.member_id, Notification.created_at)
+    ).all()
+    by_member: dict[int, list[tuple[Notification, str, str]]] = {}
+    for notification, email, first in rows:
+        by_member.setdefault(notification.member_id, []).append((notification, email, first))
+    sent = 0
+    for items in by_member.values():
+        email, first = items[0][1], items[0][2]
+        lines = [f"- {n.text}" + (f"\n  {ctx.url(n.link)}" if n.link else "") for n, _, _ in items]
+        body = f"Bonjour {first},\n\nVoici vos notifications Tribune des dernières 24 heures :\n\n" + "\n".join(lines) + "\n"
+        try:
+            ctx.mailer.send(email, f"Tribune : {len(items)} notification(s)", body)
+        except OSError as exc:
+            log.error("digest to %s failed: %s", email, exc)
+            continue
+        for notification, _, _ in items:
+            notification.emailed_at = ctx.clock()
+        sent += 1
+    return sent
 
 
 def unread_count(session: Session, member_id: int) -> int:

@@ -147,6 +147,20 @@ def _save_quotes(session: Session, post: Post, quotes: Sequence[QuoteInput], fin
     return snapshot
 
 
+def count_transition(session: Session, post: Post, old: PostStatus | None, new: PostStatus) -> None:
+    """Keep a category's public counts to what members can see: only published posts count
+    (a held topic must not show up as "1 sujet" to others)."""
+    was, now = old == PostStatus.PUBLISHED, new == PostStatus.PUBLISHED
+    if was == now:
+        return
+    delta = 1 if now else -1
+    category_id = session.scalar(select(Topic.category_id).where(Topic.id == post.topic_id))
+    values: dict[str, Any] = {"post_count": Category.post_count + delta}
+    if post.number == 1:
+        values["topic_count"] = Category.topic_count + delta
+    session.execute(update(Category).where(Category.id == category_id).values(**values))
+
+
 def _validated(session: Session, actor: Member, body: str, quotes: list[QuoteInput], title: str | None) -> tuple[str, str | None]:
     errors: dict[str, str] = {}
     if title is not None:
@@ -185,11 +199,9 @@ def _add_post(
     snapshot = _save_quotes(session, post, quotes, findings)
     session.add(PostRevision(post_id=post.id, number=1, editor_id=author.id, source=source, html=html,
                              created_at=now, quotes=snapshot))
-    session.execute(
-        update(Category).where(Category.id == topic.category_id).values(post_count=Category.post_count + 1)
-    )
     session.flush()
     ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=True)
+    count_transition(session, post, None, post.status)
     return post
 
 
@@ -212,9 +224,6 @@ def create_topic(
     session.flush()
     post = _add_post(ctx, session, topic, category, author, body, quotes, PostKind.MESSAGE)
     topic.status = post.status
-    session.execute(
-        update(Category).where(Category.id == category.id).values(topic_count=Category.topic_count + 1)
-    )
     return topic
 
 
@@ -272,12 +281,14 @@ def edit_post(
     post.revision_count += 1
     post.edited_at = now
     post.hold_reasons = holds
+    previous_status = post.status
     post.status = PostStatus.HELD if holds else PostStatus.PUBLISHED
     snapshot = _save_quotes(session, post, quotes, findings)
     session.add(PostRevision(post_id=post.id, number=post.revision_count, editor_id=editor.id, source=body,
                              html=post.html, created_at=now, quotes=snapshot))
     session.flush()
     ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=False)
+    count_transition(session, post, previous_status, post.status)
     if post.number == 1:
         topic.status = post.status
     return post

@@ -12,7 +12,7 @@ from forum.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from forum.models import Member
 from forum.services import notifications, posting
 from forum.views.post_form import PostForm, form_context, read_post_form
-from forum.web import ctx_of, in_thread, member_of, page, redirect
+from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect
 
 
 def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
@@ -101,7 +101,9 @@ def _topic_context(request: Request, topic_id: int, page_number: int) -> dict[st
             raise NotFound()
         first = (page_number - 1) * per_page + 1
         posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id)
-    return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages}
+        ids = [p.id for p in posts]
+        extras = {name: load(session, ids, viewer.id) for name, load in ctx.post_extras.items()}
+    return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages, "extras": extras}
 
 
 @page
@@ -231,6 +233,22 @@ async def attachment(request: Request) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@page
+async def notification_preferences(request: Request) -> Response:
+    ctx = ctx_of(request)
+    member = _require_member(request)
+    if request.method == "POST":
+        form = await read_form(request)
+        value = str(form.get("notify_pref", ""))
+        try:
+            with ctx.db.write() as session:
+                notifications.set_preference(session, member.id, value)
+        except ValidationFailed as exc:
+            return _render(request, "notification_preferences.html", {"current": member.notify_pref.value, "errors": exc.errors, "saved": False}, 422)
+        return _render(request, "notification_preferences.html", {"current": value, "errors": {}, "saved": True})
+    return _render(request, "notification_preferences.html", {"current": member.notify_pref.value, "errors": {}, "saved": False})
 
 
 @page

@@ -125,6 +125,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('topics', schema=None) as batch_op:
+        batch_op.drop_constraint('topic_status', type_='check')
         batch_op.drop_column('status')
 
     with op.batch_alter_table('post_revisions', schema=None) as batch_op:
