@@ -15,6 +15,7 @@ help:
 
 $(STAMP): pyproject.toml $(wildcard forum/locale/*/LC_MESSAGES/*.po)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[test]'
 	@$(VENV)/bin/pybabel compile --domain messages --directory forum/locale --statistics 2>&1 | tail -n 1
