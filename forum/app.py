@@ -19,7 +19,7 @@ from forum.errors import DomainError
 from forum.middleware import BodySizeLimit, SecurityHeaders
 from forum.settings import Settings
 from forum.templating import context_defaults, make_environment
-from forum.views import accounts, errors, forum
+from forum.views import accounts, designations, errors, forum
 from forum.views.post_form import KIND_LABELS
 from moderation import views as moderation_views
 from moderation.integration import install as install_moderation
@@ -48,6 +48,27 @@ ROUTES: list[Route] = [
     Route("/pieces/{attachment_id:int}", forum.attachment, methods=GET, name="attachment"),
     Route("/notifications", forum.notifications_page, methods=GET_POST, name="notifications"),
     Route("/notifications/preferences", forum.notification_preferences, methods=GET_POST, name="notification_preferences"),
+    Route("/designations", designations.designation_list, methods=GET, name="designations"),
+    Route("/designations/nouvelle", designations.designation_new, methods=GET_POST, name="designation_new"),
+    Route("/designations/{slug:str}", designations.designation_page, methods=GET, name="designation"),
+    Route("/designations/{slug:str}/candidature", designations.declare, methods=POST, name="declare_candidacy"),
+    Route("/designations/{slug:str}/questions", designations.questions, methods=GET_POST, name="ask_question"),
+    Route("/designations/{slug:str}/matrice", designations.matrix_page, methods=GET, name="matrix"),
+    Route("/candidatures/{candidacy_id:int}", designations.candidacy_page, methods=GET, name="candidacy"),
+    Route("/candidatures/{candidacy_id:int}/decision", designations.validate_candidacy, methods=POST, name="decide_candidacy"),
+    Route("/candidatures/{candidacy_id:int}/retrait", designations.withdraw_candidacy, methods=POST, name="withdraw_candidacy"),
+    Route("/candidatures/{candidacy_id:int}/profession-de-foi", designations.edit_statement, methods=POST, name="edit_statement"),
+    Route("/candidatures/{candidacy_id:int}/parrainage", designations.endorse, methods=POST, name="endorse"),
+    Route("/candidatures/{candidacy_id:int}/parrainage/retrait", designations.unendorse, methods=POST, name="unendorse"),
+    Route("/candidatures/{candidacy_id:int}/comites", designations.create_committee, methods=POST, name="create_committee"),
+    Route("/comites/{committee_id:int}", designations.committee_page, methods=GET, name="committee"),
+    Route("/comites/{committee_id:int}/rejoindre", designations.join_committee, methods=POST, name="join_committee"),
+    Route("/comites/{committee_id:int}/reunions", designations.add_meeting, methods=POST, name="add_meeting"),
+    Route("/t/{topic_id:int}/position", designations.position_reply, methods=POST, name="position_reply"),
+    Route("/citations/{quote_id:int}/reponse", designations.quote_reply, methods=GET_POST, name="quote_reply"),
+    Route("/c/{slug:str}/declaration", designations.new_statement, methods=GET_POST, name="new_statement"),
+    Route("/p/{post_id:int}/signer", designations.sign_statement, methods=POST, name="sign_statement"),
+    Route("/p/{post_id:int}/retirer-signature", designations.withdraw_signature, methods=POST, name="withdraw_signature"),
     # moderation's pages, mounted here: forum's only dependency on moderation.
     Route("/p/{post_id:int}/signaler", moderation_views.report, methods=GET_POST, name="report"),
     Route("/p/{post_id:int}/notes", moderation_views.add_note, methods=POST, name="add_note"),
@@ -64,7 +85,11 @@ ROUTES: list[Route] = [
 
 
 def wire(ctx: Context) -> Context:
-    """Plug moderation into a context: the provenance checker and the event handlers."""
+    """Plug moderation into a context (the provenance checker, the event handlers, recusal for
+    designations) and the forum's own extras shown under posts."""
+    from forum.services.statements import signatories
+
+    ctx.post_extras["signatures"] = signatories
     install_moderation(ctx)
     return ctx
 

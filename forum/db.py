@@ -65,6 +65,11 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def pairs(rows: Any) -> dict[Any, Any]:
+    """A dict from two-column result rows (id -> value)."""
+    return {key: value for key, value in rows}
+
+
 class Database:
     """The application's database: one engine, a reader and a writer session factory."""
 

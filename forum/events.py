@@ -45,15 +45,19 @@ class QuoteInput:
     text: str = ""
     attachment_id: int | None = None
     quoted_post_id: int | None = None
+    # The member quoted (an email address or a membership number), for the right of reply.
+    quoted_member_ref: str = ""
     # Filled by the posting service, not by the form:
     attachment_name: str = ""
     attachment_sha256: str = ""
+    quoted_member_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "author": self.author, "handle": self.handle, "said_at": self.said_at,
             "source_url": self.source_url, "archive_url": self.archive_url, "context": self.context,
             "text": self.text, "attachment_id": self.attachment_id, "quoted_post_id": self.quoted_post_id,
+            "quoted_member_ref": self.quoted_member_ref,
         }
 
 

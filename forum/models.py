@@ -204,6 +204,8 @@ class Category(Base):
         _enum(ModerationPolicy, "moderation_policy"), default=ModerationPolicy.GENERAL
     )
     federation_id: Mapped[int | None] = mapped_column(ForeignKey("federations.id"))
+    # The designation whose questions this category holds (one category per designation).
+    designation_id: Mapped[int | None] = mapped_column(ForeignKey("designations.id", name="fk_categories_designation_id"))
     # Distinct reporters that mask a post pending review.
     report_threshold: Mapped[int] = mapped_column(Integer, default=3)
     topic_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -351,3 +353,146 @@ class Notification(Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # When it left by email (each event at once, or in the daily digest); None: not yet / never.
     emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CandidacyStatus(str, enum.Enum):
+    DECLARED = "declared"
+    VALIDATED = "validated"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class Designation(Base):
+    """A designation (head of list, primary, nominations). Its phase is derived from the
+    calendar, never stored."""
+
+    __tablename__ = "designations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # None: national; otherwise the one federation whose members take part.
+    federation_id: Mapped[int | None] = mapped_column(ForeignKey("federations.id"))
+    candidacies_open_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    candidacy_deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    debate_ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    vote_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    one_endorsement: Mapped[bool] = mapped_column(Boolean, default=True)
+    endorsers_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    voting_url: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Candidacy(Base):
+    __tablename__ = "candidacies"
+    __table_args__ = (UniqueConstraint("designation_id", "member_id", name="uq_candidacies_designation_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    designation_id: Mapped[int] = mapped_column(ForeignKey("designations.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[CandidacyStatus] = mapped_column(_enum(CandidacyStatus, "candidacy_status"), default=CandidacyStatus.DECLARED)
+    # The profession de foi: Markdown kept, HTML cooked once; every version in candidacy_revisions.
+    statement_source: Mapped[str] = mapped_column(Text, default="")
+    statement_html: Mapped[str] = mapped_column(Text, default="")
+    revision_count: Mapped[int] = mapped_column(Integer, default=1)
+    photo_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CandidacyRevision(Base):
+    __tablename__ = "candidacy_revisions"
+    __table_args__ = (UniqueConstraint("candidacy_id", "number", name="uq_candidacy_revisions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacies.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Endorsement(Base):
+    """A member's public support (parrainage) of a candidacy; a withdrawal keeps the row."""
+
+    __tablename__ = "endorsements"
+    __table_args__ = (Index("ix_endorsements_designation_member", "designation_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    designation_id: Mapped[int] = mapped_column(ForeignKey("designations.id"))
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacies.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Committee(Base):
+    """A support committee: a candidate's supporters in one federation."""
+
+    __tablename__ = "committees"
+    __table_args__ = (UniqueConstraint("candidacy_id", "federation_id", name="uq_committees_candidacy_federation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacies.id"))
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federations.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommitteeMember(Base):
+    __tablename__ = "committee_members"
+    __table_args__ = (UniqueConstraint("committee_id", "member_id", name="uq_committee_members"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class QuoteReply(Base):
+    """The quoted member's reply, shown on the quote card wherever it appears."""
+
+    __tablename__ = "quote_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    source: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    # The quote's text when the reply was written: a later correction of the quote is shown as such.
+    quote_text: Mapped[str] = mapped_column(Text, default="")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Cosignature(Base):
+    """A co-signatory of a statement: invited, then signs a given revision; a signature on
+    an older revision must be renewed, a withdrawal is kept."""
+
+    __tablename__ = "cosignatures"
+    __table_args__ = (UniqueConstraint("post_id", "member_id", name="uq_cosignatures_post_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    invited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_revision: Mapped[int | None] = mapped_column(Integer)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

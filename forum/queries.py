@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from forum.models import Attachment, Category, Federation, Member, Post, PostRevision, PostStatus, Quote, Topic
+from forum.models import (
+    Attachment,
+    Category,
+    Federation,
+    Member,
+    Post,
+    PostRevision,
+    PostStatus,
+    Quote,
+    QuoteReply,
+    Topic,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class QuoteCard:
     attachment_type: str | None
     attachment_size: int | None
     attachment_sha256: str | None
+    reply_html: str | None = None
+    reply_outdated: bool = False
 
     @property
     def source_domain(self) -> str:
@@ -73,6 +86,7 @@ class PostRow:
     edited_at: dt.datetime | None
     revision_count: int
     hold_reasons: list[dict[str, object]]
+    kind: str = "message"
     quotes: tuple[QuoteCard, ...] = ()
     # Shown to others as a placeholder: hidden by a decision, or masked pending review.
     hidden: bool = False
@@ -169,7 +183,7 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     query = (
         select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
                Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons,
-               Post.masked_at)
+               Post.masked_at, Post.kind)
         .join(Member, Member.id == Post.author_id)
         .outerjoin(Federation, Federation.id == Member.federation_id)
         .where(Post.topic_id == topic_id, Post.number.between(first, last), visible)
@@ -184,7 +198,7 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
         withheld = (hidden or masked) and r.author_id != viewer_id
         result.append(PostRow(
             r.id, r.number, r.author_id, f"{r.first_name} {r.last_name}", r.fed, "" if withheld else r.html,
-            r.status, r.created_at, r.edited_at, r.revision_count, r.hold_reasons or [],
+            r.status, r.created_at, r.edited_at, r.revision_count, r.hold_reasons or [], r.kind.value,
             () if withheld else tuple(cards.get(r.id, ())), hidden, masked,
         ))
     return result
@@ -198,8 +212,10 @@ def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[Qu
         select(Quote.id, Quote.post_id, Quote.position, Quote.kind, Quote.author, Quote.handle, Quote.said_at,
                Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
                Quote.quoted_member_id, Quote.findings, Quote.attachment_id, Attachment.filename,
-               Attachment.content_type, Attachment.size, Attachment.sha256)
+               Attachment.content_type, Attachment.size, Attachment.sha256, QuoteReply.html.label("reply_html"),
+               QuoteReply.quote_text.label("reply_quote_text"))
         .outerjoin(Attachment, Attachment.id == Quote.attachment_id)
+        .outerjoin(QuoteReply, (QuoteReply.quote_id == Quote.id) & QuoteReply.hidden.is_(False))
         .where(Quote.post_id.in_(post_ids))
         .order_by(Quote.post_id, Quote.position)
     )
@@ -208,7 +224,8 @@ def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[Qu
         cards.setdefault(r.post_id, []).append(QuoteCard(
             r.id, r.post_id, r.position, r.kind.value, r.author, r.handle, r.said_at, r.source_url, r.archive_url,
             r.context, r.text, r.quoted_post_id, r.quoted_member_id, r.findings or [], r.attachment_id, r.filename,
-            r.content_type, r.size, r.sha256,
+            r.content_type, r.size, r.sha256, r.reply_html,
+            r.reply_html is not None and r.reply_quote_text != r.text,
         ))
     return cards
 
@@ -253,12 +270,28 @@ def attachment_for_viewer(session: Session, attachment_id: int, viewer: Member) 
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         return None
-    if attachment.uploader_id == viewer.id or viewer.is_moderator:
+    if attachment.uploader_id == viewer.id:
         return attachment
+    if viewer.is_moderator and (viewer.is_admin or viewer.moderated_federation_id is None):
+        return attachment
+    uses = (select(Quote.id).join(Post, Post.id == Quote.post_id).join(Topic, Topic.id == Post.topic_id)
+            .join(Category, Category.id == Topic.category_id).where(Quote.attachment_id == attachment_id))
+    if viewer.is_moderator:
+        # A federation's moderator reviews the files of their federation's categories only.
+        in_scope = session.scalar(uses.where(Category.federation_id == viewer.moderated_federation_id).limit(1))
+        if in_scope is not None:
+            return attachment
     visible = session.scalar(
-        select(Quote.id).join(Post, Post.id == Quote.post_id).join(Topic, Topic.id == Post.topic_id)
-        .where(Quote.attachment_id == attachment_id, Post.status == PostStatus.PUBLISHED,
-               Topic.status == PostStatus.PUBLISHED)
+        uses.where(Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
         .limit(1)
     )
     return attachment if visible is not None else None
+
+
+def is_validated_candidate(session: Session, member_id: int, designation_id: int) -> bool:
+    from forum.models import Candidacy, CandidacyStatus
+
+    return session.scalar(
+        select(Candidacy.id).where(Candidacy.designation_id == designation_id, Candidacy.member_id == member_id,
+                                   Candidacy.status == CandidacyStatus.VALIDATED)
+    ) is not None

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from forum.context import Context
 from forum.events import POST_SAVED, DraftInput
 from forum.models import Attachment as AttachmentRow
-from forum.models import PostRevision
+from forum.models import Member, Post, PostRevision
+from forum.services import designations
 from moderation import notes, services
 from moderation.provenance import Attachment, Draft, Finding, Quote, check_draft
 
@@ -72,3 +73,11 @@ def install(ctx: Context, dns: DnsSource | None = None) -> None:
     ctx.checker = make_checker(ctx, dns)
     ctx.events.subscribe(POST_SAVED, services.on_post_saved)
     ctx.post_extras["notes"] = notes.notes_for_posts
+    notes.install_camp_lookup(designations.camps_of)
+    if _designation_recusal not in services.RECUSAL_HOOKS:
+        services.RECUSAL_HOOKS.append(_designation_recusal)
+
+
+def _designation_recusal(session: Session, actor: Member, post: Post) -> str | None:
+    """A candidate, or a supporter of a candidate, does not moderate that designation's debate."""
+    return designations.involvement(session, actor.id, post.topic_id)

@@ -387,8 +387,8 @@ def _validate_reason(reason_code: str, reason_text: str) -> tuple[str, dict[str,
     return reason_text, errors
 
 
-def _set_post_status(session: Session, post: Post, status: PostStatus) -> None:
-    count_transition(session, post, post.status, status)
+def _set_post_status(ctx: Context, session: Session, post: Post, status: PostStatus) -> None:
+    count_transition(session, post, post.status, status, ctx)
     post.status = status
     if status == PostStatus.PUBLISHED:
         post.hold_reasons = []
@@ -444,14 +444,14 @@ def decide(ctx: Context, session: Session, actor: Member | None, item_id: int, a
                         reason_code=reason_code, reason_text=reason_text, created_at=now, suspend_days=days)
     session.add(decision)
     if chosen == Action.APPROVE:
-        _set_post_status(session, post, PostStatus.PUBLISHED)
+        _set_post_status(ctx, session, post, PostStatus.PUBLISHED)
         topic.last_post_at = max(topic.last_post_at, now)
     elif chosen == Action.REJECT:
-        _set_post_status(session, post, PostStatus.REJECTED)
+        _set_post_status(ctx, session, post, PostStatus.REJECTED)
     elif chosen == Action.HIDE:
-        _set_post_status(session, post, PostStatus.HIDDEN)
+        _set_post_status(ctx, session, post, PostStatus.HIDDEN)
     elif chosen in (Action.RESTORE, Action.KEEP):
-        _set_post_status(session, post, PostStatus.PUBLISHED)
+        _set_post_status(ctx, session, post, PostStatus.PUBLISHED)
     elif chosen == Action.LOCK:
         topic.locked = True
         post.masked_at = None
@@ -529,10 +529,13 @@ def appeal_context(ctx: Context, session: Session, actor: Member | None, decisio
         raise NotFound()
     post = session.get(Post, decision.post_id)
     assert post is not None
-    if post.author_id != actor.id and not actor.is_moderator:
-        raise NotFound()
     topic = session.get(Topic, post.topic_id)
     assert topic is not None
+    if post.author_id != actor.id:
+        category = session.get(Category, topic.category_id)
+        assert category is not None
+        if not (actor.is_moderator and actor.status == MemberStatus.ACTIVE and in_scope(actor, category)):
+            raise NotFound()
     appeal = session.scalar(select(Appeal).where(Appeal.decision_id == decision.id))
     deadline = decision.created_at + dt.timedelta(days=APPEAL_DAYS)
     why_not = None
@@ -574,6 +577,7 @@ class AppealRow:
     topic_title: str
     category: str
     decided_by: str
+    recused: str | None = None
 
 
 def open_appeals(session: Session, actor: Member | None) -> list[AppealRow]:
@@ -588,7 +592,12 @@ def open_appeals(session: Session, actor: Member | None) -> list[AppealRow]:
         .where(Appeal.status == AppealStatus.OPEN, _scope_filter(moderator))
         .order_by(Appeal.created_at, Appeal.id)
     )
-    return [AppealRow(a, d, title, cat, f"{first} {last}") for a, d, title, cat, first, last in rows]
+    result = []
+    for a, d, title, cat, first, last in rows:
+        post = session.get(Post, d.post_id)
+        assert post is not None
+        result.append(AppealRow(a, d, title, cat, f"{first} {last}", _appeal_recusal(session, moderator, d, post)))
+    return result
 
 
 def _appeal_recusal(session: Session, moderator: Member, decision: Decision, post: Post) -> str | None:
@@ -645,7 +654,7 @@ def decide_appeal(ctx: Context, session: Session, actor: Member | None, appeal_i
 
 def _undo(ctx: Context, session: Session, decision: Decision, post: Post, topic: Topic) -> None:
     if decision.action in (Action.REJECT, Action.HIDE, Action.REQUEST_CHANGES):
-        _set_post_status(session, post, PostStatus.PUBLISHED)
+        _set_post_status(ctx, session, post, PostStatus.PUBLISHED)
     elif decision.action == Action.LOCK:
         topic.locked = False
     elif decision.action == Action.SUSPEND:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from forum import journal
 from forum.models import AuditEntry
+from moderation.services import REASONS
 
 PARIS = ZoneInfo("Europe/Paris")
 ACTION_NAMES = {
@@ -57,7 +58,7 @@ def transparency(session: Session, before: int | None = None, limit: int = 50) -
             appeals[decision_id] = public.get("outcome", "open") if kind == "appeal_decided" else "open"
     decisions = [
         PublicDecision(seq, at, str(public.get("category", "")), ACTION_NAMES.get(str(public.get("action")), "?"),
-                       str(public.get("reason_code", "")), OUTCOME_NAMES.get(appeals.get(public.get("decision_id", -1), ""), None))
+                       REASONS.get(str(public.get("reason_code", "")), str(public.get("reason_code", ""))), OUTCOME_NAMES.get(appeals.get(public.get("decision_id", -1), ""), None))
         for seq, at, public in rows[:limit]
     ]
     counts: dict[str, Counter[str]] = {}

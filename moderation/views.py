@@ -99,7 +99,7 @@ def _item_context(request: Request, item_id: int) -> dict[str, object]:
         cards = queries.quotes_for_posts(session, [view.post.id]).get(view.post.id, [])
         item_notes = notes.notes_for_posts(session, [view.post.id], view.author.id).get(view.post.id, [])
     return {"view": view, "quotes": cards, "reasons": services.REASONS, "errors": {}, "chosen": {},
-            "action_labels": services.ACTION_LABELS, "notes": item_notes}
+            "action_labels": services.ACTION_LABELS, "notes": item_notes, "report_reasons": services.REPORT_REASONS}
 
 
 @page
@@ -173,7 +173,8 @@ async def appeals(request: Request) -> Response:
     with ctx.db.read() as session:
         rows = services.open_appeals(session, member_of(request))
     return _render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
-                                                        "action_labels": services.ACTION_LABELS, "errors": {}})
+                                                        "action_labels": services.ACTION_LABELS, "errors": {},
+                                                        "chosen": {}})
 
 
 @page
@@ -182,11 +183,11 @@ async def decide_appeal(request: Request) -> Response:
     moderator = member_of(request)
     appeal_id = request.path_params["appeal_id"]
     form = await read_form(request)
+    chosen = {"outcome": str(form.get("outcome", "")), "reason_text": str(form.get("reason_text", ""))}
 
     def write() -> None:
         with ctx.db.write() as session:
-            services.decide_appeal(ctx, session, moderator, appeal_id, str(form.get("outcome", "")),
-                                   str(form.get("reason_text", "")))
+            services.decide_appeal(ctx, session, moderator, appeal_id, chosen["outcome"], chosen["reason_text"])
 
     try:
         await in_thread(write)
@@ -195,7 +196,8 @@ async def decide_appeal(request: Request) -> Response:
             rows = services.open_appeals(session, moderator)
         return _render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
                                                             "action_labels": services.ACTION_LABELS,
-                                                            "errors": exc.errors, "failed": appeal_id}, 422)
+                                                            "errors": exc.errors, "failed": appeal_id,
+                                                            "chosen": chosen}, 422)
     return redirect("/moderation/appels?fait=1")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from forum.context import Context
+from forum.db import pairs
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.events import POST_SAVED, CheckFinding, DraftInput, QuoteInput
 from forum.markup import render_markdown
@@ -97,6 +98,16 @@ def _validate_quotes(session: Session, actor: Member, quotes: Sequence[QuoteInpu
             )
             if not visible:
                 errors[key + "quoted_post"] = "Indiquez un message du forum visible (son numéro ou son lien)."
+            elif quoted is not None:
+                quote.quoted_member_id = quoted.author_id
+        ref = quote.quoted_member_ref.strip()
+        if ref:
+            found = session.scalar(select(Member.id).where(
+                (Member.email == ref.lower()) | (Member.membership_number == ref)))
+            if found is None:
+                errors[key + "quoted_member"] = "Aucun·e adhérent·e ne correspond à cette adresse ou à ce numéro."
+            else:
+                quote.quoted_member_id = found
     return errors
 
 
@@ -124,33 +135,81 @@ def _hold_reasons(findings: Sequence[CheckFinding]) -> list[dict[str, Any]]:
 
 
 def _save_quotes(session: Session, post: Post, quotes: Sequence[QuoteInput], findings: Sequence[CheckFinding]) -> list[dict[str, Any]]:
-    """Replace the post's quotes; returns their snapshot for the revision."""
-    session.execute(delete(Quote).where(Quote.post_id == post.id))
+    """Write the post's quotes in place, position by position; returns their snapshot for the revision.
+
+    Rows are updated rather than replaced so that a quoted member's reply stays attached: a
+    quote that received a reply can be corrected, but neither removed nor turned against
+    somebody else (the reply would silently disappear).
+    """
+    from forum.models import QuoteReply
+
+    existing = {q.position: q for q in session.scalars(select(Quote).where(Quote.post_id == post.id))}
+    replied = set(session.scalars(select(Quote.position).join(QuoteReply, QuoteReply.quote_id == Quote.id)
+                                  .where(Quote.post_id == post.id)))
+    errors: dict[str, str] = {}
+    for position in replied:
+        if position >= len(quotes):
+            errors["quotes"] = ("Une citation a reçu une réponse de la personne citée : elle ne peut plus être "
+                                "retirée, seulement corrigée.")
+        elif quotes[position].quoted_member_id != existing[position].quoted_member_id:
+            errors[f"q-{position}-quoted_member"] = "Cette citation a reçu une réponse : la personne citée ne peut plus changer."
+    if errors:
+        raise ValidationFailed(errors)
     snapshot = []
     for index, quote in enumerate(quotes):
-        revision_id = member_id = None
+        revision_id = None
         if quote.kind == QuoteKind.INTERNAL.value and quote.quoted_post_id:
             revision_id = session.scalar(
                 select(func.max(PostRevision.id)).where(PostRevision.post_id == quote.quoted_post_id)
             )
-            member_id = session.scalar(select(Post.author_id).where(Post.id == quote.quoted_post_id))
-        session.add(Quote(
-            post_id=post.id, position=index, kind=QuoteKind(quote.kind), author=quote.author.strip(),
-            handle=quote.handle.strip(), said_at=quote.said_at.strip(), source_url=quote.source_url.strip(),
-            archive_url=quote.archive_url.strip(), context=quote.context.strip(), text=quote.text.strip(),
-            attachment_id=quote.attachment_id, quoted_post_id=quote.quoted_post_id if revision_id else None,
-            quoted_revision_id=revision_id, quoted_member_id=member_id,
+        values = dict(
+            kind=QuoteKind(quote.kind), author=quote.author.strip(), handle=quote.handle.strip(),
+            said_at=quote.said_at.strip(), source_url=quote.source_url.strip(), archive_url=quote.archive_url.strip(),
+            context=quote.context.strip(), text=quote.text.strip(), attachment_id=quote.attachment_id,
+            quoted_post_id=quote.quoted_post_id if revision_id else None, quoted_revision_id=revision_id,
+            quoted_member_id=quote.quoted_member_id,
             findings=[{"code": f.code, "severity": f.severity, "message": f.message}
                       for f in findings if f.quote_index == index],
-        ))
+        )
+        row = existing.get(index)
+        if row is None:
+            session.add(Quote(post_id=post.id, position=index, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
         snapshot.append(quote.as_dict())
+    for position, row in existing.items():
+        if position >= len(quotes):
+            session.delete(row)
+    session.flush()
     return snapshot
 
 
-def count_transition(session: Session, post: Post, old: PostStatus | None, new: PostStatus) -> None:
+def _notify_quoted(ctx: Context, session: Session, post: Post) -> None:
+    """Tell each member quoted by a newly visible post, once, that they may reply on the card."""
+    from forum.models import Notification
+    from forum.services.notifications import notify
+
+    for quote_id, member_id in session.execute(
+        select(Quote.id, Quote.quoted_member_id).where(Quote.post_id == post.id, Quote.quoted_member_id.is_not(None))
+    ):
+        link = f"/citations/{quote_id}/reponse"
+        if member_id is None or member_id == post.author_id or session.scalar(
+            select(Notification.id).where(Notification.member_id == member_id, Notification.link == link)
+        ) is not None:
+            continue
+        notify(ctx, session, member_id, "Vous êtes cité·e dans un message : vous pouvez répondre à côté de la citation.",
+               link=link, email_subject="Tribune : vous êtes cité·e")
+
+
+def count_transition(session: Session, post: Post, old: PostStatus | None, new: PostStatus,
+                     ctx: Context | None = None) -> None:
     """Keep a category's public counts to what members can see: only published posts count
-    (a held topic must not show up as "1 sujet" to others)."""
+    (a held topic must not show up as "1 sujet" to others). A post that becomes visible
+    tells the members it quotes."""
     was, now = old == PostStatus.PUBLISHED, new == PostStatus.PUBLISHED
+    if now and ctx is not None:
+        _notify_quoted(ctx, session, post)
     if was == now:
         return
     delta = 1 if now else -1
@@ -201,13 +260,13 @@ def _add_post(
                              created_at=now, quotes=snapshot))
     session.flush()
     ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=True)
-    count_transition(session, post, None, post.status)
+    count_transition(session, post, None, post.status, ctx)
     return post
 
 
 def create_topic(
     ctx: Context, session: Session, actor: Member | None, category_slug: str, title: str, body: str,
-    quotes: list[QuoteInput] | None = None,
+    quotes: list[QuoteInput] | None = None, kind: PostKind = PostKind.MESSAGE,
 ) -> Topic:
     """Open a topic with its first post. A held first post keeps the whole topic out of sight."""
     author = _require_active(actor)
@@ -222,14 +281,14 @@ def create_topic(
                   last_post_at=now, post_count=0)
     session.add(topic)
     session.flush()
-    post = _add_post(ctx, session, topic, category, author, body, quotes, PostKind.MESSAGE)
+    post = _add_post(ctx, session, topic, category, author, body, quotes, kind)
     topic.status = post.status
     return topic
 
 
 def reply(
     ctx: Context, session: Session, actor: Member | None, topic_id: int, body: str,
-    quotes: list[QuoteInput] | None = None,
+    quotes: list[QuoteInput] | None = None, kind: PostKind = PostKind.MESSAGE,
 ) -> Post:
     """Add a reply at the end of a topic."""
     author = _require_active(actor)
@@ -244,7 +303,7 @@ def reply(
     assert category is not None
     quotes = quotes or []
     body, _ = _validated(session, author, body, quotes, None)
-    return _add_post(ctx, session, topic, category, author, body, quotes, PostKind.MESSAGE)
+    return _add_post(ctx, session, topic, category, author, body, quotes, kind)
 
 
 def edit_post(
@@ -288,7 +347,11 @@ def edit_post(
                              html=post.html, created_at=now, quotes=snapshot))
     session.flush()
     ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=False)
-    count_transition(session, post, previous_status, post.status)
+    count_transition(session, post, previous_status, post.status, ctx)
+    if post.kind == PostKind.STATEMENT:
+        from forum.services.statements import after_statement_edit
+
+        after_statement_edit(ctx, session, post)
     if post.number == 1:
         topic.status = post.status
     return post
@@ -296,10 +359,14 @@ def edit_post(
 
 def quotes_of(session: Session, post_id: int) -> list[QuoteInput]:
     """A post's current quotes as form inputs (to prefill the edit form)."""
+    emails = pairs(session.execute(
+        select(Quote.id, Member.email).join(Member, Member.id == Quote.quoted_member_id).where(Quote.post_id == post_id)
+    ))
     rows = session.scalars(select(Quote).where(Quote.post_id == post_id).order_by(Quote.position))
     return [
         QuoteInput(kind=q.kind.value, author=q.author, handle=q.handle, said_at=q.said_at, source_url=q.source_url,
                    archive_url=q.archive_url, context=q.context, text=q.text, attachment_id=q.attachment_id,
-                   quoted_post_id=q.quoted_post_id)
+                   quoted_post_id=q.quoted_post_id,
+                   quoted_member_ref=emails.get(q.id, "") if not q.quoted_post_id else "")
         for q in rows
     ]

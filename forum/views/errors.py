@@ -36,12 +36,14 @@ MESSAGES = {
 }
 
 
-def error_page(request: Request, status: int, message: str | None = None) -> Response:
+def error_page(request: Request, status: int, message: str | None = None, back: str | None = None) -> Response:
+    """A French error page; `back` is a local page to return to (the form the member left)."""
     templates = request.app.state.templates
     response = templates.TemplateResponse(
         request,
         "error.html",
-        {"status": status, "title": TITLES.get(status, "Erreur"), "message": message or MESSAGES.get(status, "")},
+        {"status": status, "title": TITLES.get(status, "Erreur"), "message": message or MESSAGES.get(status, ""),
+         "back": back},
         status_code=status,
     )
     return response

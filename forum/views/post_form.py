@@ -70,6 +70,7 @@ async def read_post_form(request: Request, member: Member) -> PostForm:
             source_url=_text(form, prefix + "source_url"), archive_url=_text(form, prefix + "archive_url"),
             context=_text(form, prefix + "context"), text=_text(form, prefix + "text"),
         )
+        quote.quoted_member_ref = _text(form, prefix + "quoted_member")
         ref = _text(form, prefix + "quoted_post")
         quote.quoted_post_id = parse_post_ref(ref)
         try:
