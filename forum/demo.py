@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from forum.context import Context
 from forum.models import Category, Federation, Member, ModerationPolicy, Role
-from forum.services import accounts, posting
+from forum.services import accounts, designations, posting
+
+PARIS = ZoneInfo("Europe/Paris")
 
 DEMO_PASSWORD = "demo-tribune-2026"
 CANDIDATES = (2, 3)
@@ -56,6 +62,27 @@ TOPICS = [
 ]
 
 
+def _demo_designation(ctx: Context, session: Session, people: list[Member]) -> None:
+    """A national designation with candidacies open, Camille and Jean validated, a few endorsements."""
+    now = ctx.clock().astimezone(PARIS)
+    fmt = lambda days: (now + dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    designation = designations.create_designation(
+        ctx, session, people[0], title="Tête de liste aux élections européennes", federation_slug="",
+        candidacies_open_at=fmt(-7), candidacy_deadline=fmt(14), debate_ends_at=fmt(40), vote_at=fmt(42),
+        voting_url="https://vote.example.org/europeennes", description="Désignation de la tête de liste nationale.",
+    )
+    statements = {
+        2: "## Une campagne de terrain\n\nLogement, transports du quotidien, démocratie interne : "
+           "je veux porter nos propositions dans chaque fédération.",
+        3: "## Rassembler\n\nNotre parti doit parler à tout le pays, des métropoles aux villages.",
+    }
+    for index, text in statements.items():
+        candidacy = designations.declare_candidacy(ctx, session, people[index], designation.id, text)
+        designations.decide_candidacy(ctx, session, people[0], candidacy.id, True, "")
+        for supporter in ((4, 8) if index == 2 else (5,)):
+            designations.endorse(ctx, session, people[supporter], candidacy.id)
+
+
 def load_demo(ctx: Context) -> list[tuple[str, str, str]] | None:
     """Create the demo forum unless members exist; returns (email, name, role) of the demo logins."""
     with ctx.db.write() as session:
@@ -81,6 +108,7 @@ def load_demo(ctx: Context) -> list[tuple[str, str, str]] | None:
             topic = posting.create_topic(ctx, session, people[author], slug, title, body)
             for replier, text in replies:
                 posting.reply(ctx, session, people[replier], topic.id, text)
+        _demo_designation(ctx, session, people)
         labels = {Role.ADMIN: "administratrice", Role.MODERATOR: "modérateur", Role.MEMBER: "adhérent·e"}
         # Camille and Jean declare themselves candidates in the demo topics.
         return [
