@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
+
+from jinja2 import Environment
+from markupsafe import Markup
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from forum.context import Context
 from forum.errors import DomainError
+from forum.events import QuoteInput
 from forum.middleware import BodySizeLimit, SecurityHeaders
 from forum.settings import Settings
 from forum.templating import context_defaults, make_environment
@@ -89,9 +94,25 @@ def wire(ctx: Context) -> Context:
     designations) and the forum's own extras shown under posts."""
     from forum.services.statements import signatories
 
-    ctx.post_extras["signatures"] = signatories
+    # Only a topic's first post can be a statement: most pages ask nothing.
+    ctx.post_extras["signatures"] = lambda session, posts, viewer_id: signatories(
+        session, [p.id for p in posts if p.kind == "statement"], viewer_id)
     install_moderation(ctx)
     return ctx
+
+
+def _quote_template(env: Environment) -> Callable[[], Markup]:
+    """The empty quote fieldset that JavaScript clones: the same for every page, rendered once."""
+    rendered: list[Markup] = []
+
+    def quote_template() -> Markup:
+        if not rendered:
+            module = env.get_template("_post_form.html").make_module({"kind_labels": KIND_LABELS})
+            macro = getattr(module, "quote_fieldset")
+            rendered.append(Markup(macro(QuoteInput(kind=""), "__i__", "", {})))
+        return rendered[0]
+
+    return quote_template
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> Starlette:
@@ -124,5 +145,6 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.state.ctx = ctx
     env = make_environment(settings)
     env.globals["kind_labels"] = KIND_LABELS
+    env.globals["quote_template"] = _quote_template(env)
     app.state.templates = Jinja2Templates(env=env, context_processors=[context_defaults])
     return app

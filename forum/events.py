@@ -69,7 +69,8 @@ class DraftInput:
 
 
 DraftChecker = Callable[[Session, DraftInput], Sequence[CheckFinding]]
-PostExtra = Callable[[Session, list[int], int], dict[int, Any]]
+# (session, the page's post rows, viewer id) -> {post id: items}
+PostExtra = Callable[[Session, list[Any], int], dict[int, Any]]
 Handler = Callable[..., None]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.models import (
@@ -162,12 +162,41 @@ def latest_topics(session: Session, limit: int = 10, viewer_id: int | None = Non
     ]
 
 
+# The topic page's statements are built once, with bound parameters: on the hottest page,
+# building statements would cost more than running them (SQLAlchemy caches the compilation).
+_TOPIC_FOR_VIEWER = (
+    select(Topic, Category).join(Category, Category.id == Topic.category_id)
+    .where(Topic.id == bindparam("topic_id"),
+           or_(Topic.status == PostStatus.PUBLISHED, Topic.author_id == bindparam("viewer_id")))
+)
+_POSTS_FOR_VIEWER = (
+    select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
+           Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons,
+           Post.masked_at, Post.kind)
+    .join(Member, Member.id == Post.author_id)
+    .outerjoin(Federation, Federation.id == Member.federation_id)
+    .where(Post.topic_id == bindparam("topic_id"), Post.number.between(bindparam("first"), bindparam("last")),
+           or_(Post.status.in_((PostStatus.PUBLISHED, PostStatus.HIDDEN)),
+               and_(Post.author_id == bindparam("viewer_id"), Post.status == PostStatus.HELD)))
+    .order_by(Post.number)
+)
+_QUOTE_CARDS = (
+    select(Quote.id, Quote.post_id, Quote.position, Quote.kind, Quote.author, Quote.handle, Quote.said_at,
+           Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
+           Quote.quoted_member_id, Quote.findings, Quote.attachment_id, Attachment.filename,
+           Attachment.content_type, Attachment.size, Attachment.sha256, QuoteReply.html.label("reply_html"),
+           QuoteReply.quote_text.label("reply_quote_text"))
+    .outerjoin(Attachment, Attachment.id == Quote.attachment_id)
+    .outerjoin(QuoteReply, (QuoteReply.quote_id == Quote.id) & QuoteReply.hidden.is_(False))
+    .where(Quote.post_id.in_(bindparam("post_ids", expanding=True)))
+    .order_by(Quote.post_id, Quote.position)
+)
+NOBODY = -1  # a viewer id that matches no member: anonymous readers see published posts only
+
+
 def topic_with_category(session: Session, topic_id: int, viewer_id: int | None = None) -> tuple[Topic, Category] | None:
     """A topic the viewer may see: published, or held and their own."""
-    row = session.execute(
-        select(Topic, Category).join(Category, Category.id == Topic.category_id)
-        .where(Topic.id == topic_id, _topic_visible(viewer_id))
-    ).first()
+    row = session.execute(_TOPIC_FOR_VIEWER, {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY}).first()
     return (row[0], row[1]) if row else None
 
 
@@ -177,19 +206,8 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     Hidden and masked posts keep their place, but only their author gets their content:
     for everyone else the row is emptied here, not in the template.
     """
-    visible: ColumnElement[bool] = Post.status.in_((PostStatus.PUBLISHED, PostStatus.HIDDEN))
-    if viewer_id is not None:
-        visible = or_(visible, and_(Post.author_id == viewer_id, Post.status == PostStatus.HELD))
-    query = (
-        select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
-               Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons,
-               Post.masked_at, Post.kind)
-        .join(Member, Member.id == Post.author_id)
-        .outerjoin(Federation, Federation.id == Member.federation_id)
-        .where(Post.topic_id == topic_id, Post.number.between(first, last), visible)
-        .order_by(Post.number)
-    )
-    rows = session.execute(query).all()
+    rows = session.execute(_POSTS_FOR_VIEWER, {"topic_id": topic_id, "first": first, "last": last,
+                                               "viewer_id": viewer_id or NOBODY}).all()
     cards = quotes_for_posts(session, [r.id for r in rows])
     result = []
     for r in rows:
@@ -208,19 +226,8 @@ def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[Qu
     """The quote cards of several posts in one query (with their attachments' metadata, not bytes)."""
     if not post_ids:
         return {}
-    query = (
-        select(Quote.id, Quote.post_id, Quote.position, Quote.kind, Quote.author, Quote.handle, Quote.said_at,
-               Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
-               Quote.quoted_member_id, Quote.findings, Quote.attachment_id, Attachment.filename,
-               Attachment.content_type, Attachment.size, Attachment.sha256, QuoteReply.html.label("reply_html"),
-               QuoteReply.quote_text.label("reply_quote_text"))
-        .outerjoin(Attachment, Attachment.id == Quote.attachment_id)
-        .outerjoin(QuoteReply, (QuoteReply.quote_id == Quote.id) & QuoteReply.hidden.is_(False))
-        .where(Quote.post_id.in_(post_ids))
-        .order_by(Quote.post_id, Quote.position)
-    )
     cards: dict[int, list[QuoteCard]] = {}
-    for r in session.execute(query):
+    for r in session.execute(_QUOTE_CARDS, {"post_ids": post_ids}):
         cards.setdefault(r.post_id, []).append(QuoteCard(
             r.id, r.post_id, r.position, r.kind.value, r.author, r.handle, r.said_at, r.source_url, r.archive_url,
             r.context, r.text, r.quoted_post_id, r.quoted_member_id, r.findings or [], r.attachment_id, r.filename,

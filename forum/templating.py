@@ -20,6 +20,8 @@ from starlette.templating import Jinja2Templates
 from forum.settings import PROJECT_ROOT, Settings
 
 LOCALE_DIR = Path(__file__).parent / "locale"
+FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                 "novembre", "décembre")
 
 
 def make_environment(settings: Settings) -> Environment:
@@ -43,7 +45,11 @@ def make_environment(settings: Settings) -> Environment:
     def datetime_fr(value: dt.datetime | None) -> str:
         if value is None:
             return ""
-        return format_datetime(value.astimezone(tz), "d MMMM y 'à' HH:mm", locale=locale)
+        local = value.astimezone(tz)
+        if locale == "fr":
+            # The hottest filter of every page: Babel's general formatter costs ~100 µs a call.
+            return f"{local.day} {FRENCH_MONTHS[local.month - 1]} {local.year} à {local:%H:%M}"
+        return format_datetime(local, "d MMMM y 'à' HH:mm", locale=locale)
 
     def iso(value: dt.datetime) -> str:
         return value.astimezone(tz).isoformat(timespec="minutes")

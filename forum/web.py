@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from forum.context import Context
 from forum.models import Member
-from forum.services import accounts, notifications
+from forum.services import accounts
 
 SESSION_COOKIE = "tribune_session"
 ANON_COOKIE = "tribune_anon"
@@ -61,11 +61,10 @@ def _load_visitor(request: Request) -> None:
     if token:
         with ctx.db.read() as session:
             found = accounts.load_session(ctx, session, token)
-            stale = found is not None and ctx.clock() - found[0].last_seen_at > accounts.TOUCH_AFTER
-            if found is not None:
-                request.state.unread = notifications.unread_count(session, found[1].id)
+        stale = found is not None and ctx.clock() - found[0].last_seen_at > accounts.TOUCH_AFTER
         if found:
             request.state.member = found[1]
+            request.state.unread = found[2]
             request.state.session_token = token
             if stale:
                 with ctx.db.write() as session:
@@ -91,7 +90,13 @@ def csrf_binding(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    return ctx_of(request).signers.csrf_token(csrf_binding(request))
+    """The visitor's CSRF token, signed once per request however many forms the page holds."""
+    cached = getattr(request.state, "csrf_token", None)
+    binding = csrf_binding(request)
+    if cached is None or cached[0] != binding:
+        cached = (binding, ctx_of(request).signers.csrf_token(binding))
+        request.state.csrf_token = cached
+    return str(cached[1])
 
 
 def _origin_ok(request: Request) -> bool:

@@ -72,7 +72,8 @@ def install(ctx: Context, dns: DnsSource | None = None) -> None:
         dns = dns_from_settings(ctx.settings.dkim_dns)
     ctx.checker = make_checker(ctx, dns)
     ctx.events.subscribe(POST_SAVED, services.on_post_saved)
-    ctx.post_extras["notes"] = notes.notes_for_posts
+    ctx.post_extras["notes"] = lambda session, posts, viewer_id: notes.notes_for_posts(
+        session, [p.id for p in posts], viewer_id)
     notes.install_camp_lookup(designations.camps_of)
     if _designation_recusal not in services.RECUSAL_HOOKS:
         services.RECUSAL_HOOKS.append(_designation_recusal)

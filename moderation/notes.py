@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from forum import journal
@@ -140,18 +140,22 @@ class NoteRow:
     my_rating: bool | None
 
 
+_MINE = NoteRating.__table__.alias("mine")
+# Built once: it runs on every topic page.
+_NOTES_FOR_POSTS = (
+    select(ContextNote.id, ContextNote.post_id, ContextNote.html, ContextNote.by_moderator, ContextNote.status,
+           ContextNote.author_id, _MINE.c.helpful)
+    .outerjoin(_MINE, (_MINE.c.note_id == ContextNote.id) & (_MINE.c.member_id == bindparam("viewer_id")))
+    .where(ContextNote.post_id.in_(bindparam("post_ids", expanding=True)), ContextNote.status != NoteStatus.WITHDRAWN)
+    .order_by(ContextNote.by_moderator.desc(), ContextNote.id)
+)
+
+
 def notes_for_posts(session: Session, post_ids: list[int], viewer_id: int) -> dict[int, list[NoteRow]]:
     """Shown notes for everyone; proposed ones too, so that members can rate them."""
     if not post_ids:
         return {}
-    mine = NoteRating.__table__.alias("mine")
-    rows = session.execute(
-        select(ContextNote.id, ContextNote.post_id, ContextNote.html, ContextNote.by_moderator, ContextNote.status,
-               ContextNote.author_id, mine.c.helpful)
-        .outerjoin(mine, (mine.c.note_id == ContextNote.id) & (mine.c.member_id == viewer_id))
-        .where(ContextNote.post_id.in_(post_ids), ContextNote.status != NoteStatus.WITHDRAWN)
-        .order_by(ContextNote.by_moderator.desc(), ContextNote.id)
-    )
+    rows = session.execute(_NOTES_FOR_POSTS, {"post_ids": post_ids, "viewer_id": viewer_id})
     result: dict[int, list[NoteRow]] = {}
     for r in rows:
         result.setdefault(r.post_id, []).append(

@@ -6,13 +6,13 @@ import datetime as dt
 import re
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from forum import security
 from forum.context import Context
 from forum.errors import Forbidden, NotFound, RateLimited, ValidationFailed, wait_message
-from forum.models import Federation, Member, MemberStatus, Role, UsedToken, UserSession
+from forum.models import Federation, Member, MemberStatus, Notification, Role, UsedToken, UserSession
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The idle deadline moves at most once a minute, so reads do not all become writes.
@@ -105,16 +105,26 @@ def open_session(ctx: Context, session: Session, member: Member, ip: str | None,
     return token
 
 
-def load_session(ctx: Context, session: Session, token: str) -> tuple[UserSession, Member] | None:
-    """The live session and its member for a raw token, or None when revoked, expired or suspended."""
-    row = session.execute(
-        select(UserSession, Member)
-        .join(Member, Member.id == UserSession.member_id)
-        .where(UserSession.token_hash == security.sha256_hex(token))
-    ).first()
+# Built once: this runs on every request, and building a statement costs more than running it.
+_UNREAD = (
+    select(func.count()).select_from(Notification)
+    .where(Notification.member_id == Member.id, Notification.read_at.is_(None))
+    .correlate(Member).scalar_subquery()
+)
+_SESSION_BY_HASH = (
+    select(UserSession, Member, _UNREAD.label("unread"))
+    .join(Member, Member.id == UserSession.member_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
+
+
+def load_session(ctx: Context, session: Session, token: str) -> tuple[UserSession, Member, int] | None:
+    """The live session, its member and their unread notifications for a raw token; None when
+    the session is revoked or expired, or the member is not active."""
+    row = session.execute(_SESSION_BY_HASH, {"token_hash": security.sha256_hex(token)}).first()
     if row is None:
         return None
-    user_session, member = row
+    user_session, member, unread = row
     now = ctx.clock()
     settings = ctx.settings
     if user_session.revoked_at is not None:
@@ -125,7 +135,7 @@ def load_session(ctx: Context, session: Session, token: str) -> tuple[UserSessio
         return None
     if member.status != MemberStatus.ACTIVE:
         return None
-    return user_session, member
+    return user_session, member, unread or 0
 
 
 def touch_session(ctx: Context, session: Session, user_session: UserSession) -> None:

@@ -109,7 +109,9 @@ class Signatory:
 
 
 def signatories(session: Session, post_ids: list[int], viewer_id: int) -> dict[int, list[Signatory]]:
-    """Each statement's signatories with their federations and where their signature stands."""
+    """Each statement's signatories with their federations and where their signature stands.
+
+    """
     if not post_ids:
         return {}
     revisions = pairs(session.execute(select(Post.id, Post.revision_count).where(Post.id.in_(post_ids))))

@@ -101,8 +101,7 @@ def _topic_context(request: Request, topic_id: int, page_number: int) -> dict[st
             raise NotFound()
         first = (page_number - 1) * per_page + 1
         posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id)
-        ids = [p.id for p in posts]
-        extras = {name: load(session, ids, viewer.id) for name, load in ctx.post_extras.items()}
+        extras = {name: load(session, posts, viewer.id) for name, load in ctx.post_extras.items()}
         official_reply = cat.designation_id is not None and queries.is_validated_candidate(session, viewer.id, cat.designation_id)
     return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages, "extras": extras,
             "official_reply": official_reply}
