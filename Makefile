@@ -6,18 +6,19 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench messages clean-db help
+.PHONY: run test bench messages clean-db help lock audit
 
 help:
 	@echo "make run    : installe, migre, charge la démo (1re fois) et sert http://$(HOST):$(PORT)"
 	@echo "make test   : lance toute la suite de tests (SQLite, PostgreSQL, SMTP, navigateur)"
 	@echo "make bench  : mesures de performance (écrit bench/RESULTS.md)"
 
-$(STAMP): pyproject.toml $(wildcard forum/locale/*/LC_MESSAGES/*.po)
+$(STAMP): pyproject.toml requirements.lock $(wildcard forum/locale/*/LC_MESSAGES/*.po)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv
-	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[test]'
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	@$(VENV)/bin/pybabel compile --domain messages --directory forum/locale --statistics 2>&1 | tail -n 1
 	@touch $(STAMP)
 
@@ -41,3 +42,12 @@ messages: $(STAMP)
 
 clean-db:
 	rm -f var/tribune.db var/tribune.db-wal var/tribune.db-shm
+
+# Pinned dependencies: regenerate after changing pyproject.toml.
+lock: $(STAMP)
+	@$(VENV)/bin/uv pip compile pyproject.toml --extra test --quiet --python-version 3.11 -o requirements.lock
+
+# Known vulnerabilities in the pinned dependencies (needs the advisory data online).
+audit: $(STAMP)
+	@$(PY) -m pip install --quiet --disable-pip-version-check pip-audit
+	@$(PY) .ci/audit.py
