@@ -24,7 +24,7 @@ from forum.events import QuoteInput
 from forum.middleware import BodySizeLimit, SecurityHeaders
 from forum.settings import Settings
 from forum.templating import context_defaults, make_environment
-from forum.views import accounts, designations, errors, forum
+from forum.views import accounts, designations, errors, forum, search
 from forum.views.post_form import KIND_LABELS
 from moderation import views as moderation_views
 from moderation.integration import install as install_moderation
@@ -44,6 +44,7 @@ ROUTES: list[Route] = [
     Route("/p/{post_id:int}/modifier", forum.edit_post, methods=GET_POST, name="edit_post"),
     Route("/p/{post_id:int}/historique", forum.post_history, methods=GET, name="post_history"),
     Route("/membres/{member_id:int}", forum.profile, methods=GET, name="profile"),
+    Route("/recherche", search.search_page, methods=GET, name="search"),
     Route("/connexion", accounts.login, methods=GET_POST, name="login"),
     Route("/deconnexion", accounts.logout, methods=POST, name="logout"),
     Route("/invitation/{token:str}", accounts.invitation, methods=GET_POST, name="invitation"),

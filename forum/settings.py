@@ -71,6 +71,9 @@ class Settings:
     session_idle_seconds: int = 2 * 3600
     session_absolute_seconds: int = 7 * 24 * 3600
     posts_per_page: int = 20
+    # Flood limits (0 turns one off): seconds between two posts of a member, topics a day.
+    seconds_between_posts: int = 10
+    topics_per_day: int = 20
     topics_per_page: int = 30
     timezone: str = "Europe/Paris"
     locale: str = "fr"
@@ -108,6 +111,8 @@ class Settings:
             smtp_port=_int("TRIBUNE_SMTP_PORT", 25),
             mail_from=os.environ.get("TRIBUNE_MAIL_FROM", "Tribune <tribune@localhost>"),
             max_body_bytes=_int("TRIBUNE_MAX_BODY_BYTES", 2 * 1024 * 1024),
+            seconds_between_posts=_int("TRIBUNE_SECONDS_BETWEEN_POSTS", 10),
+            topics_per_day=_int("TRIBUNE_TOPICS_PER_DAY", 20),
             debug=_bool("TRIBUNE_DEBUG", False),
             locale=os.environ.get("TRIBUNE_LOCALE", "fr"),
             dkim_dns=os.environ.get("TRIBUNE_DKIM_DNS", "off"),

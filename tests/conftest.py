@@ -254,6 +254,9 @@ def settings(database_url: str, smtp_server: tuple[Mailbox, int]) -> Settings:
         email_backend="smtp",
         smtp_host="127.0.0.1",
         smtp_port=smtp_server[1],
+        # Tests write many posts in a second; tests/test_flood.py turns the limits on.
+        seconds_between_posts=0,
+        topics_per_day=0,
     )
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from forum.context import Context
 from forum.db import pairs
-from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum import security
+from forum.errors import Forbidden, NotFound, RateLimited, ValidationFailed, wait_message
 from forum.events import POST_SAVED, CheckFinding, DraftInput, QuoteInput
 from forum.markup import render_markdown
 from forum.models import (
@@ -40,6 +41,24 @@ MAX_QUOTES = 20
 QUOTE_LIMITS = {"author": 200, "handle": 200, "said_at": 40, "source_url": 2000, "archive_url": 2000,
                 "context": 5000, "text": 20_000}
 KIND_VALUES = {k.value for k in QuoteKind}
+
+
+def _check_flood(ctx: Context, session: Session, author: Member, new_topic: bool) -> None:
+    """Flood limits kept in the database, so that they hold across workers and nodes."""
+    now = ctx.clock()
+    limits = []
+    if ctx.settings.seconds_between_posts > 0:
+        limits.append((security.Limit("post", 1, ctx.settings.seconds_between_posts),
+                       "Vous venez de publier : attendez un peu avant le prochain message. Réessayez "))
+    if new_topic and ctx.settings.topics_per_day > 0:
+        limits.append((security.Limit("topic", ctx.settings.topics_per_day, 86400),
+                       f"Vous avez ouvert {ctx.settings.topics_per_day} sujets en 24 heures. Réessayez "))
+    for limit, message in limits:
+        wait = security.retry_after(session, limit, str(author.id), now)
+        if wait:
+            raise RateLimited(message + wait_message(wait) + ". Votre texte est conservé.", wait)
+    for limit, _ in limits:
+        security.record_event(session, limit, str(author.id), now)
 
 
 def _require_active(actor: Member | None) -> Member:
@@ -276,6 +295,7 @@ def create_topic(
     quotes = quotes or []
     body, clean_title = _validated(session, author, body, quotes, title)
     assert clean_title is not None
+    _check_flood(ctx, session, author, new_topic=True)
     now = ctx.clock()
     topic = Topic(category_id=category.id, author_id=author.id, title=clean_title, created_at=now,
                   last_post_at=now, post_count=0)
@@ -303,6 +323,7 @@ def reply(
     assert category is not None
     quotes = quotes or []
     body, _ = _validated(session, author, body, quotes, None)
+    _check_flood(ctx, session, author, new_topic=False)
     return _add_post(ctx, session, topic, category, author, body, quotes, kind)
 
 

@@ -77,7 +77,8 @@ async def designation_new(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         draft = {k: str(form.get(k, "")) for k in ("title", "federation", "candidacies_open_at", "candidacy_deadline",
-                                                   "debate_ends_at", "vote_at", "voting_url", "description")}
+                                                   "debate_ends_at", "vote_at", "voting_url", "description",
+                                                   "one_endorsement", "endorsers_public")}
         try:
             designation = await _write(request, lambda c, s, a: svc.create_designation(
                 c, s, a, title=draft["title"], federation_slug=draft["federation"],

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum import queries
-from forum.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from forum.errors import Forbidden, NotAuthenticated, NotFound, RateLimited, ValidationFailed
 from forum.models import Member
 from forum.services import notifications, posting
 from forum.views.post_form import PostForm, form_context, read_post_form
@@ -24,6 +24,11 @@ def _require_member(request: Request) -> Member:
     if member is None:
         raise NotAuthenticated()
     return member
+
+
+def _form_errors(exc: ValidationFailed | RateLimited) -> dict[str, str]:
+    """Field errors for the form: a flood limit speaks beside the message body."""
+    return exc.errors if isinstance(exc, ValidationFailed) else {"body": exc.message}
 
 
 def _int_param(request: Request, name: str, default: int = 1) -> int:
@@ -81,9 +86,9 @@ async def new_topic(request: Request) -> Response:
 
     try:
         topic_id = await in_thread(write)
-    except ValidationFailed as exc:
-        form.errors = exc.errors
-        return _render(request, "topic_new.html", {"category": cat, **form_context(form)}, 422)
+    except (ValidationFailed, RateLimited) as exc:
+        form.errors = _form_errors(exc)
+        return _render(request, "topic_new.html", {"category": cat, **form_context(form)}, exc.status_code)
     return redirect(f"/t/{topic_id}")
 
 
@@ -141,9 +146,9 @@ async def reply(request: Request) -> Response:
 
     try:
         post_id, number = await in_thread(write)
-    except ValidationFailed as exc:
-        form.errors = exc.errors
-        return rerender(422)
+    except (ValidationFailed, RateLimited) as exc:
+        form.errors = _form_errors(exc)
+        return rerender(exc.status_code)
     return redirect(f"/t/{topic_id}?page={_page_of(number, ctx.settings.posts_per_page)}#p{post_id}")
 
 
