@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--reason", required=True, help="motif (obligatoire)")
     status.add_argument("--by", required=True, help="adresse de l’administrateur·rice qui décide")
 
+    save = sub.add_parser("backup", help="sauvegarde la base (API de sauvegarde de SQLite ou pg_dump)")
+    save.add_argument("destination", type=Path, help="fichier de sauvegarde à créer")
+
+    back = sub.add_parser("restore", help="restaure une sauvegarde à la place de la base configurée")
+    back.add_argument("source", type=Path, help="fichier de sauvegarde")
+    back.add_argument("--force", action="store_true", help="remplace la base existante")
+
     digest = sub.add_parser("send-digests", help="envoie le résumé quotidien des notifications")
     digest.add_argument("--quiet", action="store_true", help="n’affiche que les erreurs")
 
@@ -268,6 +275,34 @@ def cmd_send_digests(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.backup import BackupError, backup
+    from forum.progress import Progress
+
+    bar = Progress("sauvegarde", 0)
+    try:
+        backup(ctx.settings, args.destination, progress=lambda done, total: bar.update(done, total))
+    except BackupError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    bar.finish()
+    print(f"Sauvegarde écrite : {args.destination}")
+    return 0
+
+
+def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
+    from forum.backup import BackupError, restore
+
+    ctx.db.dispose()  # no connection of ours may hold the file being replaced
+    try:
+        restore(ctx.settings, args.source, force=args.force)
+    except BackupError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    print("Sauvegarde restaurée. Vérifiez le journal : python -m forum verify-journal")
+    return 0
+
+
 def cmd_seed(ctx: Context, args: argparse.Namespace) -> int:
     from forum.seed import seed
 
@@ -290,4 +325,6 @@ COMMANDS = {
     "set-role": cmd_set_role,
     "set-status": cmd_set_status,
     "send-digests": cmd_send_digests,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }

@@ -356,3 +356,57 @@ def test_a_moderator_who_endorses_a_candidate_is_recused_in_that_designation(cli
     forced = client.post(f"/moderation/elements/{item_id}/decision",
                          data={"csrf_token": csrf_of(page), "action": "hide", "reason_code": "hors_sujet"})
     assert forced.status_code == 403
+
+
+def test_questions_cannot_bypass_the_calendar_through_the_category_form(client, world, clock):
+    slug = _open_designation(client, world)
+    clock.now = T0  # candidacies open: no questions yet
+    world.member("max")
+    _as(client, "max")
+    with world.ctx.db.read() as session:
+        from forum.models import Category
+
+        category = session.scalar(select(Category.slug).where(Category.designation_id.is_not(None)))
+    response = _post(client, f"/c/{category}/nouveau", f"/c/{category}/nouveau",
+                     {"title": "Une question en avance ?", "body": "Par la porte de derrière.", "quote_count": "0",
+                      "action": "publish"})
+    assert response.status_code == 403 and "depuis la page de la désignation" in response.text
+    statement = _post(client, f"/c/{category}/declaration", f"/c/{category}/declaration",
+                      {"title": "Une déclaration ici ?", "body": "Texte.", "invitees": ""})
+    assert statement.status_code == 403
+
+
+def test_a_candidate_cannot_endorse_their_own_candidacy(client, world, clock):
+    slug = _open_designation(client, world)
+    clock.now = T0
+    world.member("camille")
+    cid = _declare(client, slug, "camille")
+    response = _post(client, f"/candidatures/{cid}", f"/candidatures/{cid}/parrainage", {})
+    assert response.status_code == 403
+    with world.ctx.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Endorsement)) == 0
+
+
+def test_private_endorsers_are_not_named_on_the_committee_page(client, world, clock):
+    world.member("alice", role="admin")
+    _as(client, "alice")
+    fmt = lambda d: d.strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    response = _post(client, "/designations/nouvelle", "/designations/nouvelle", {
+        "title": "Investiture discrète", "federation": "",
+        "candidacies_open_at": fmt(T0 - dt.timedelta(days=1)), "candidacy_deadline": fmt(T0 + dt.timedelta(days=10)),
+        "debate_ends_at": fmt(T0 + dt.timedelta(days=30)), "vote_at": fmt(T0 + dt.timedelta(days=31)),
+        "one_endorsement": "1"})  # endorsers_public unticked
+    slug = response.headers["location"].rsplit("/", 1)[1]
+    clock.now = T0
+    world.member("camille")
+    cid = _declare(client, slug, "camille")
+    world.member("max")
+    _as(client, "max")
+    _post(client, f"/candidatures/{cid}", f"/candidatures/{cid}/parrainage", {})
+    _post(client, f"/candidatures/{cid}", f"/candidatures/{cid}/comites", {"description": "Comité"})
+    committee_id = int(re.search(r'href="/comites/(\d+)"', client.get(f"/candidatures/{cid}").text).group(1))
+    assert "Max Test" in client.get(f"/comites/{committee_id}").text  # the committee sees its members
+    world.member("nina")
+    _as(client, "nina")
+    page = client.get(f"/comites/{committee_id}").text
+    assert "Max Test" not in page and "pas publique" in page

@@ -24,6 +24,7 @@ the flaw is documented, and turns red the day it is fixed (then write the plain 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,12 +36,26 @@ from starlette.routing import Route
 
 from forum.app import ROUTES
 from forum.events import QuoteInput
-from forum.models import Category, Federation, Member, MemberStatus, ModerationPolicy, Post, PostStatus, Quote
+from forum.models import (
+    Candidacy,
+    CandidacyStatus,
+    Category,
+    Cosignature,
+    Designation,
+    Federation,
+    Member,
+    MemberStatus,
+    ModerationPolicy,
+    Post,
+    PostStatus,
+    Quote,
+)
 from forum import security
-from forum.services import accounts, attachments, posting
+from forum.services import accounts, attachments, designations, posting, statements
 from moderation import notes, services
 from moderation.models import ItemStatus, ReviewItem
 from tests.conftest import PASSWORD, csrf_of, login
+from tests.test_designations_http import Clock
 from tests.test_quotes_http import PASTED_COMPILATION, _eml
 
 ROLES = (
@@ -106,9 +121,19 @@ def paris_case_form(status: int) -> dict[str, Expectation]:
     return by_role(LOGIN, 403, 403, 403, 403, status, status)
 
 
+def admin_form(status: int) -> dict[str, Expectation]:
+    return by_role(LOGIN, 403, 403, 403, 403, 403, status)
+
+
+def candidate_form(status: int) -> dict[str, Expectation]:
+    """An action on the candidate's own candidacy: nobody else, not even an admin."""
+    return by_role(LOGIN, 403, 403, status, 403, 403, 403)
+
+
 # route name -> method -> role -> expected outcome. The objects behind the ids: see `Scene`.
 EXPECTED: dict[str, dict[str, dict[str, Expectation]]] = {
     "home": {"GET": MEMBER_PAGE},
+    "search": {"GET": MEMBER_PAGE},  # /recherche, no query: the empty state
     "category": {"GET": MEMBER_PAGE},  # /c/paris
     "new_topic": {"GET": MEMBER_PAGE, "POST": member_form(422)},  # empty title and body
     "topic": {"GET": MEMBER_PAGE},  # Léa's published topic
@@ -144,6 +169,42 @@ EXPECTED: dict[str, dict[str, dict[str, Expectation]]] = {
     "moderation_decide": {"POST": paris_case_form(422)},  # no action, no reason
     "moderation_appeals": {"GET": MODERATION_PAGE},
     "moderation_decide_appeal": {"POST": paris_case_form(422)},  # no outcome, no reason
+    # --- designations. The national designation is in its debate phase (candidacies closed, vote
+    # to come); the candidate's candidacy to it is validated. Keep these rows in this order.
+    "designations": {"GET": MEMBER_PAGE},
+    "designation_new": {"GET": by_role(LOGIN, 403, LOGIN, 403, 403, 403, 200),
+                        "POST": admin_form(422)},  # empty title and calendar
+    "designation": {"GET": MEMBER_PAGE},
+    # The paris designation, open to candidacies: rhône's moderator is out of its scope.
+    "declare_candidacy": {"POST": by_role(LOGIN, 422, 403, 422, 403, 422, 422)},  # empty statement
+    "ask_question": {"GET": MEMBER_PAGE, "POST": member_form(422)},  # empty title and body
+    "matrix": {"GET": MEMBER_PAGE},
+    "candidacy": {"GET": MEMBER_PAGE},
+    "decide_candidacy": {"POST": admin_form(422)},  # the admin: already validated
+    "edit_statement": {"POST": candidate_form(422)},  # empty statement
+    # The official reply to a question: validated candidates only.
+    "position_reply": {"POST": candidate_form(422)},  # empty body
+    # Anyone in scope endorses (a moderator is then recused in that designation), except the
+    # candidate on their own candidacy.
+    "endorse": {"POST": by_role(LOGIN, 303, 403, 403, 303, 303, 303)},
+    # Paris's committee, formed by a paris supporter: the roles that just endorsed may join it and
+    # announce meetings, except rhône's moderator (other federation) and the candidate (who does
+    # not endorse themselves, and forms committees rather than joining them).
+    "join_committee": {"POST": by_role(LOGIN, 303, 403, 403, 403, 303, 303)},
+    "add_meeting": {"POST": by_role(LOGIN, 422, 403, 403, 403, 422, 422)},  # no date, no place
+    # Supporters and the candidate form their federation's committee: paris has one already,
+    # rhône's moderator forms rhône's.
+    "create_committee": {"POST": by_role(LOGIN, 422, 403, 422, 303, 422, 422)},
+    "committee": {"GET": MEMBER_PAGE},
+    "unendorse": {"POST": by_role(LOGIN, 303, 403, 422, 303, 303, 303)},  # the candidate endorses no one
+    "withdraw_candidacy": {"POST": candidate_form(303)},  # last: the candidacy is withdrawn for good
+    # Right of reply on the quote of the member: only the person quoted.
+    "quote_reply": {"GET": by_role(LOGIN, 200, LOGIN, 403, 403, 403, 403),
+                    "POST": by_role(LOGIN, 422, 403, 403, 403, 403, 403)},  # empty reply
+    "new_statement": {"GET": MEMBER_PAGE, "POST": member_form(422)},  # empty title and body
+    # Léa's statement, co-signed by invitation of the member only; sign, then withdraw.
+    "sign_statement": {"POST": by_role(LOGIN, 303, 403, 403, 403, 403, 403)},
+    "withdraw_signature": {"POST": by_role(LOGIN, 303, 403, 422, 422, 422, 422)},  # nothing to withdraw
 }
 
 
@@ -168,15 +229,17 @@ BUGS: list[tuple[str, str, str, Bug]] = [
 
 @dataclass
 class Scene:
-    """Real objects in the paris category, made once per test, and a signed-in client per role."""
+    """Real objects (mostly in the paris category, plus the designations'), made once per test,
+    and a signed-in client per role."""
 
     world: Any
     app: Any
     ids: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    slugs: dict[str, str] = field(default_factory=dict)
 
     def url(self, route: Route) -> str:
-        values = {
+        values: dict[str, int | str] = {
             "slug": "paris",
             "topic_id": self.ids["topic"],
             "post_id": self.ids["post"],
@@ -186,11 +249,22 @@ class Scene:
             "decision_id": self.ids["decision"],
             "item_id": self.ids["item"],
             "appeal_id": self.ids["appeal"],
+            "candidacy_id": self.ids["candidacy"],
+            "committee_id": self.ids["committee"],
+            "quote_id": self.ids["quote"],
         }
         if route.name == "invitation":
             values["token"] = self.tokens["invite"]
         elif route.name == "reset_password":
             values["token"] = self.tokens["reset"]
+        elif route.name == "declare_candidacy":
+            values["slug"] = self.slugs["open_call"]
+        elif route.path.startswith("/designations/{slug"):
+            values["slug"] = self.slugs["designation"]
+        elif route.name == "position_reply":
+            values["topic_id"] = self.ids["question"]
+        elif route.name in ("sign_statement", "withdraw_signature"):
+            values["post_id"] = self.ids["statement"]
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), route.path)
 
     def member(self, session: Any, key: str) -> Member:
@@ -219,12 +293,36 @@ FORMS: dict[str, dict[str, str]] = {
     "moderation_claim": {},
     "moderation_decide": {"action": "", "reason_code": "", "reason_text": ""},
     "moderation_decide_appeal": {"outcome": "", "reason_text": ""},
+    "designation_new": {"title": "", "federation": "", "candidacies_open_at": "", "candidacy_deadline": "",
+                        "debate_ends_at": "", "vote_at": "", "voting_url": "", "description": ""},
+    "declare_candidacy": {"statement": ""},
+    "ask_question": {"title": "", "body": ""},
+    "decide_candidacy": {"decision": "", "reason": ""},
+    "edit_statement": {"statement": ""},
+    "position_reply": {"body": ""},
+    "endorse": {},
+    "join_committee": {},
+    "add_meeting": {"starts_at": "", "place": "", "description": ""},
+    "create_committee": {"description": ""},
+    "unendorse": {},
+    "withdraw_candidacy": {},
+    "quote_reply": {"reply": ""},
+    "new_statement": {"title": "", "body": "", "invitees": ""},
+    "sign_statement": {},
+    "withdraw_signature": {},
 }
+
+
+DAY = dt.timedelta(days=1)
 
 
 def _build_scene(world: Any, app: Any) -> Scene:
     ctx = world.ctx
-    for key in ("lea", "max", "invite", "oubli"):
+    # The scene's moment, frozen for the whole test (tokens are signed with the real time, so it
+    # stays near it). The designation's past is built ten days earlier, before any login.
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    ctx.clock = Clock(now - 10 * DAY)
+    for key in ("lea", "max", "soutien", "invite", "oubli"):
         world.member(key, password=None if key == "invite" else PASSWORD)
     world.member("karim", role="moderator")  # decides the case that is appealed
     for role, key in ACTOR_KEY.items():
@@ -244,6 +342,7 @@ def _build_scene(world: Any, app: Any) -> Scene:
         assert paris is not None
         session.add(Category(slug="paris", name="Fédération de Paris", description="Vie de la fédération.",
                              position=2, federation_id=paris.id, moderation_policy=ModerationPolicy.DEBATE))
+    _build_designations(scene, now)  # the clock is at `now` from here on
     with ctx.db.write() as session:
         lea, max_, karim = (scene.member(session, k) for k in ("lea", "max", "karim"))
         candidate = scene.member(session, ACTOR_KEY["candidate"])
@@ -282,6 +381,22 @@ def _build_scene(world: Any, app: Any) -> Scene:
         ids["attachment"] = attachment.id
         ids["held_topic"] = held.id
         ids["held_post"] = session.scalar(select(Post.id).where(Post.topic_id == held.id))
+        # The member is quoted (right of reply) and invited to co-sign Léa's statement.
+        member = scene.member(session, ACTOR_KEY["member"])
+        said = posting.create_topic(ctx, session, member, "general", "Pour un congrès ouvert",
+                                    "Il faut ouvrir le congrès à tous les adhérents, sans exception.")
+        said_post = session.scalar(select(Post.id).where(Post.topic_id == said.id))
+        quoting = posting.create_topic(
+            ctx, session, lea, "general", "Ce que propose notre camarade", "Je soutiens cette idée.",
+            [QuoteInput(kind="internal", quoted_post_id=said_post, author="Membre Test",
+                        context="Son message sur le congrès.", text="ouvrir le congrès à tous les adhérents")],
+        )
+        ids["quoting_post"] = session.scalar(select(Post.id).where(Post.topic_id == quoting.id))
+        ids["quote"] = session.scalar(select(Quote.id).where(Quote.post_id == ids["quoting_post"]))
+        statement = statements.create_statement(
+            ctx, session, lea, "paris", "Pour un congrès ouvert en juin",
+            "Nous demandons un congrès ouvert à tous les adhérents, en juin.", f"{ACTOR_KEY['member']}@example.org")
+        ids["statement"] = session.scalar(select(Post.id).where(Post.topic_id == statement.id))
         scene.tokens["invite"] = accounts.make_token(ctx, security.INVITE, scene.member(session, "invite"))
         scene.tokens["reset"] = accounts.make_token(ctx, security.RESET, scene.member(session, "oubli"))
     with ctx.db.read() as session:
@@ -292,7 +407,52 @@ def _build_scene(world: Any, app: Any) -> Scene:
         assert session.get(ReviewItem, ids["item"]).status == ItemStatus.OPEN
         quoted_member = session.scalar(select(Quote.quoted_member_id).where(Quote.post_id == ids["post"]))
         assert quoted_member == world.ids[ACTOR_KEY["candidate"]]  # the candidate is involved
+        assert session.get(Quote, ids["quote"]).quoted_member_id == world.ids[ACTOR_KEY["member"]]
+        for key in ("quoting_post", "statement", "question_post"):
+            assert posts[ids[key]].status == PostStatus.PUBLISHED, (key, posts[ids[key]].hold_reasons)
+        invited = session.scalars(select(Cosignature.member_id).where(Cosignature.post_id == ids["statement"])).all()
+        assert invited == [world.ids[ACTOR_KEY["member"]]]
+        assert session.get(Candidacy, ids["candidacy"]).status == CandidacyStatus.VALIDATED
+        phases = {d.slug: designations.phase(d, ctx.clock()) for d in session.scalars(select(Designation))}
+        assert phases == {scene.slugs["designation"]: designations.Phase.DEBATE,
+                          scene.slugs["open_call"]: designations.Phase.CANDIDACIES}
     return scene
+
+
+def _build_designations(scene: Scene, now: dt.datetime) -> None:
+    """At now - 10 days: the national designation takes candidacies; the candidate declares, is
+    validated, and a paris supporter endorses them and forms paris's committee. At `now` it is in
+    its debate phase (a question is asked), and a paris designation takes candidacies."""
+    ctx, ids = scene.world.ctx, scene.ids
+    iso = dt.datetime.isoformat
+    with ctx.db.write() as session:
+        admin, candidate, supporter = (scene.member(session, k)
+                                       for k in (ACTOR_KEY["admin"], ACTOR_KEY["candidate"], "soutien"))
+        national = designations.create_designation(
+            ctx, session, admin, title="Tête de liste nationale", federation_slug="",
+            candidacies_open_at=iso(now - 20 * DAY), candidacy_deadline=iso(now - 5 * DAY),
+            debate_ends_at=iso(now + 10 * DAY), vote_at=iso(now + 11 * DAY), voting_url="https://vote.example.org")
+        scene.slugs["designation"] = national.slug
+        candidacy = designations.declare_candidacy(
+            ctx, session, candidate, national.id,
+            "Je porte un projet de rassemblement pour 2027, fédération par fédération.")
+        designations.decide_candidacy(ctx, session, admin, candidacy.id, True, "")
+        ids["candidacy"] = candidacy.id
+        designations.endorse(ctx, session, supporter, candidacy.id)
+        ids["committee"] = designations.create_committee(ctx, session, supporter, candidacy.id, "Comité de Paris").id
+    ctx.clock.now = now  # type: ignore[attr-defined]
+    with ctx.db.write() as session:
+        admin, lea = scene.member(session, ACTOR_KEY["admin"]), scene.member(session, "lea")
+        open_call = designations.create_designation(
+            ctx, session, admin, title="Secrétariat fédéral de Paris", federation_slug="paris",
+            candidacies_open_at=iso(now - DAY), candidacy_deadline=iso(now + 5 * DAY),
+            debate_ends_at=iso(now + 20 * DAY), vote_at=iso(now + 21 * DAY))
+        scene.slugs["open_call"] = open_call.slug
+        question = designations.ask_question(
+            ctx, session, lea, national.id, "Quelle place pour les fédérations rurales ?",
+            "Précisez vos engagements pour les petites fédérations.")
+        ids["question"] = question.id
+        ids["question_post"] = session.scalar(select(Post.id).where(Post.topic_id == question.id))
 
 
 @pytest.fixture

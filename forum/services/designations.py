@@ -278,6 +278,8 @@ def endorse(ctx: Context, session: Session, actor: Member | None, candidacy_id: 
         raise NotFound()
     designation = session.get(Designation, candidacy.designation_id)
     assert designation is not None
+    if candidacy.member_id == member.id:
+        raise Forbidden("On ne parraine pas sa propre candidature.")
     if candidacy.status not in (CandidacyStatus.DECLARED, CandidacyStatus.VALIDATED):
         raise ValidationFailed({"endorse": "Cette candidature n’est plus active."})
     if phase(designation, ctx.clock()) in (Phase.UPCOMING, Phase.CLOSED):
@@ -456,7 +458,8 @@ def matrix(ctx: Context, session: Session, designation: Designation) -> Matrix:
         rows = session.execute(
             select(Post.id, Post.topic_id, Post.author_id, Post.html, Post.edited_at)
             .where(Post.topic_id.in_([q for q, _ in questions]), Post.kind == PostKind.POSITION_REPLY,
-                   Post.status == PostStatus.PUBLISHED, Post.author_id.in_([c for c, _ in candidates]))
+                   Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None),
+                   Post.author_id.in_([c for c, _ in candidates]))
         ).all()
         at_vote: dict[int, str] = {}
         if frozen and rows:
@@ -514,7 +517,8 @@ def candidacy_view(ctx: Context, session: Session, viewer: Member, candidacy_id:
             .where(active).order_by(Member.last_name))]
     replies = [(topic_id, title, html) for topic_id, title, html in session.execute(
         select(Topic.id, Topic.title, Post.html).join(Post, Post.topic_id == Topic.id)
-        .where(Post.author_id == member.id, Post.kind == PostKind.POSITION_REPLY, Post.status == PostStatus.PUBLISHED)
+        .where(Post.author_id == member.id, Post.kind == PostKind.POSITION_REPLY, Post.status == PostStatus.PUBLISHED,
+               Post.masked_at.is_(None))
         .order_by(Post.created_at))]
     quotes_about = [
         {"quote_id": q.id, "text": q.text, "context": q.context, "source_url": q.source_url, "topic_id": topic_id,
@@ -524,7 +528,7 @@ def candidacy_view(ctx: Context, session: Session, viewer: Member, candidacy_id:
             .join(Topic, Topic.id == Post.topic_id)
             .outerjoin(QuoteReply, (QuoteReply.quote_id == Quote.id) & QuoteReply.hidden.is_(False))
             .where(Quote.quoted_member_id == member.id, Post.status == PostStatus.PUBLISHED,
-                   Topic.status == PostStatus.PUBLISHED)
+                   Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
             .order_by(Quote.id.desc()).limit(50))
     ]
     committees = [(c, fed, n) for c, fed, n in session.execute(

@@ -292,6 +292,9 @@ def create_topic(
     category = session.scalar(select(Category).where(Category.slug == category_slug))
     if category is None:
         raise NotFound()
+    if category.designation_id is not None and kind != PostKind.QUESTION:
+        # A designation's questions follow its calendar and scope: they go through ask_question.
+        raise Forbidden("Les questions aux candidat·es se posent depuis la page de la désignation.")
     quotes = quotes or []
     body, clean_title = _validated(session, author, body, quotes, title)
     assert clean_title is not None

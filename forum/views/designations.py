@@ -179,12 +179,16 @@ async def committee_page(request: Request) -> Response:
         members = [f"{f} {l}" for f, l in session.execute(
             select(Member.first_name, Member.last_name).join(CommitteeMember, CommitteeMember.member_id == Member.id)
             .where(CommitteeMember.committee_id == committee.id).order_by(Member.last_name))]
+        designation = session.get(Designation, candidacy.designation_id)
+        assert designation is not None
         meetings = list(session.scalars(select(Meeting).where(Meeting.committee_id == committee.id).order_by(Meeting.starts_at)))
         mine = session.scalar(select(CommitteeMember.id).where(CommitteeMember.committee_id == committee.id,
                                                                CommitteeMember.member_id == _me(request).id)) is not None
+    # Supporters' names follow the designation's setting; the committee itself always sees them.
+    names_visible = designation.endorsers_public or mine
     return _render(request, "designations/committee.html", {
         "committee": committee, "candidacy": candidacy, "candidate": candidate, "federation": federation,
-        "members": members, "meetings": meetings, "mine": mine})
+        "members": members if names_visible else [], "member_count": len(members), "meetings": meetings, "mine": mine})
 
 
 @page
