@@ -58,10 +58,21 @@ def make_environment(settings: Settings) -> Environment:
         delta = value - dt.datetime.now(dt.timezone.utc)
         return format_timedelta(delta, add_direction=True, locale=locale, threshold=1.1)
 
+    def when(value: dt.datetime | None) -> str:
+        """Relative for the past 24 hours ("il y a 5 minutes"), the full date otherwise."""
+        if value is None:
+            return ""
+        age = dt.datetime.now(dt.timezone.utc) - value
+        if dt.timedelta(0) <= age < dt.timedelta(hours=24):
+            if age < dt.timedelta(minutes=1):
+                return "à l’instant" if locale == "fr" else "just now"
+            return ago(value)
+        return datetime_fr(value)
+
     def thousands(value: int) -> str:
         return f"{value:,}".replace(",", "\u202f")
 
-    env.filters.update(datetime_fr=datetime_fr, iso=iso, ago=ago, thousands=thousands)
+    env.filters.update(datetime_fr=datetime_fr, iso=iso, ago=ago, when=when, thousands=thousands)
     return env
 
 

@@ -34,3 +34,18 @@ def test_dates_are_written_in_french_in_paris_time(client, world):
     assert env.filters["datetime_fr"](winter) == "16 janvier 2026 à 00:30"
     summer = dt.datetime(2026, 7, 14, 8, 0, tzinfo=dt.timezone.utc)
     assert env.filters["datetime_fr"](summer) == "14 juillet 2026 à 10:00"
+
+
+def test_recent_moments_are_relative_with_the_exact_date_on_hover(world):
+    import datetime as dt
+
+    from forum.templating import make_environment
+
+    env = make_environment(world.ctx.settings)
+    now = dt.datetime.now(dt.timezone.utc)
+    assert env.filters["when"](now - dt.timedelta(minutes=5)) == "il y a 5 minutes"
+    assert env.filters["when"](now - dt.timedelta(seconds=10)) == "à l’instant"
+    old = now - dt.timedelta(days=3)
+    assert env.filters["when"](old) == env.filters["datetime_fr"](old)
+    html = env.from_string('{% from "_macros.html" import time %}{{ time(v) }}').render(v=now - dt.timedelta(hours=2))
+    assert "il y a 2 heures" in html and f'title="{env.filters["datetime_fr"](now - dt.timedelta(hours=2))}"' in html
