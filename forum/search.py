@@ -295,39 +295,54 @@ def _filters(request: SearchRequest, tz: ZoneInfo) -> list[ColumnElement[bool]]:
 
 
 def search(session: Session, request: SearchRequest, tz: ZoneInfo) -> Results:
-    """One page of ranked results of the posts every member may read."""
+    """One page of ranked results among the posts every member may read."""
     expression = fts5_query(request.text)  # None: no word to look for
     if expression is None or request.too_deep:
         return Results(page=request.page)
     sqlite = session.get_bind().dialect.name == "sqlite"
     matches = (_matches_sqlite(expression) if sqlite else _matches_postgresql(request.text)).subquery("hits")
     visible = and_(Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
-    rows = session.execute(
-        select(Post.id, Post.topic_id, Post.number, Post.author_id, Post.created_at, Topic.title,
-               Member.first_name, Member.last_name, Federation.name.label("federation"), Category.slug,
-               Category.name.label("category"), func.count().over().label("total"))
+    # Ranking sorts every match: it joins only what visibility and the filters need.
+    ranking = (
+        select(Post.id, func.count().over().label("total"))
         .join(matches, matches.c.id == Post.id)
         .join(Topic, Topic.id == Post.topic_id)
-        .join(Category, Category.id == Topic.category_id)
-        .join(Member, Member.id == Post.author_id)
-        .outerjoin(Federation, Federation.id == Member.federation_id)
-        .where(visible, *_filters(request, tz))
+    )
+    if request.category:
+        ranking = ranking.join(Category, Category.id == Topic.category_id)
+    if request.author or request.federation:
+        ranking = ranking.join(Member, Member.id == Post.author_id)
+    if request.federation:
+        ranking = ranking.join(Federation, Federation.id == Member.federation_id)
+    ranked = session.execute(
+        ranking.where(visible, *_filters(request, tz))
         .order_by(matches.c.rank.desc(), Post.id.desc())
         .limit(PER_PAGE)
         .offset((request.page - 1) * PER_PAGE)
     ).all()
-    if not rows:
+    if not ranked:
         return Results(page=request.page)
-    ids = [r.id for r in rows]
+    ids = [r.id for r in ranked]
+    details = {r.id: r for r in session.execute(
+        select(Post.id, Post.topic_id, Post.number, Post.author_id, Post.created_at, Topic.title,
+               Member.first_name, Member.last_name, Federation.name.label("federation"), Category.slug,
+               Category.name.label("category"))
+        .join(Topic, Topic.id == Post.topic_id)
+        .join(Category, Category.id == Topic.category_id)
+        .join(Member, Member.id == Post.author_id)
+        .outerjoin(Federation, Federation.id == Member.federation_id)
+        .where(Post.id.in_(ids))
+    )}
     highlights = _highlights_sqlite(session, expression, ids) if sqlite else _highlights_postgresql(session, request.text, ids)
     hits = []
-    for r in rows:
-        title, snippet = highlights.get(r.id, (None, None))
+    for post_id in ids:
+        r = details[post_id]
+        title, snippet = highlights.get(post_id, (None, None))
         hits.append(Hit(
             r.id, r.topic_id, r.number, marked(title) if title else marked(r.title), marked(snippet), r.author_id,
             f"{r.first_name} {r.last_name}", r.federation, r.slug, r.category, r.created_at,
         ))
-    return Results(hits, rows[0].total, request.page)
+    return Results(hits, ranked[0].total, request.page)
 
 
 def _highlights_sqlite(session: Session, expression: str, ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
@@ -366,41 +381,8 @@ def is_index_object(type_: str, name: str | None, table_name: str | None = None)
     return False
 
 
-_hidden = False
-
-
-def hide_index_from_autogenerate() -> None:
-    """Keep Alembic's autogenerate (and any compare_metadata of the process) from reporting the
-    index as objects to drop: it is not in the models, on purpose. Registered once, as a last
-    comparator that removes the index's drop operations from what was found."""
-    global _hidden
-    if _hidden:
-        return
-    from alembic.autogenerate import comparators
-    from alembic.operations import ops
-    from alembic.util import DispatchPriority, PriorityDispatchResult
-
-    def keep(op: Any, table_name: str | None) -> bool:
-        if isinstance(op, ops.DropTableOp):
-            return not is_index_object("table", op.table_name)
-        if isinstance(op, ops.DropColumnOp):
-            return not is_index_object("column", op.column_name, table_name)
-        if isinstance(op, ops.DropIndexOp):
-            return not is_index_object("index", op.index_name)
-        return True
-
-    @comparators.dispatch_for("autogenerate", priority=DispatchPriority.LAST)
-    def _without_search_index(autogen_context: Any, upgrade_ops: Any) -> Any:
-        kept = []
-        for op in upgrade_ops.ops:
-            if isinstance(op, ops.ModifyTableOps):
-                op.ops = [child for child in op.ops if keep(child, op.table_name)]
-                if not op.ops:
-                    continue
-            elif not keep(op, None):
-                continue
-            kept.append(op)
-        upgrade_ops.ops = kept
-        return PriorityDispatchResult.CONTINUE
-
-    _hidden = True
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name` hook: the search index is not in the models, on purpose, so
+    autogenerate (and the test comparing head with the models) must not report it."""
+    table = parent_names.get("table_name") if isinstance(parent_names, dict) else None
+    return not is_index_object(type_, name, table)

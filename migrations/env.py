@@ -6,6 +6,7 @@ from alembic import context
 
 import moderation.models  # noqa: F401  (registers the moderation tables)
 from forum.models import Base
+from forum.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,6 +33,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The full-text index (migration 0005) lives outside the models: never "drop" it.
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -10,13 +10,15 @@ import moderation.models  # noqa: F401  (registers the moderation tables)
 from forum.db import make_engine
 from forum.migrate import alembic_config, upgrade
 from forum.models import Base
+from forum.search import include_name
 
 
 def test_head_matches_the_models(settings):
     engine = make_engine(settings.database_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
+            diff = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
     assert diff == []
