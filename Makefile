@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench messages clean-db help lock audit
+.PHONY: run test bench messages clean-db help lock audit screenshots
 
 help:
 	@echo "make run    : installe, migre, charge la démo (1re fois) et sert http://$(HOST):$(PORT)"
@@ -51,3 +51,7 @@ lock: $(STAMP)
 audit: $(STAMP)
 	@$(PY) -m pip install --quiet --disable-pip-version-check pip-audit
 	@$(PY) .ci/audit.py
+
+# PNG screenshots of the main pages (demo data, desktop and phone) into docs/screenshots/.
+screenshots: $(STAMP)
+	@$(PY) docs/make_screenshots.py
