@@ -27,6 +27,7 @@ from forum.templating import context_defaults, make_environment
 from forum.views import accounts, designations, errors, forum, search
 from forum.views.post_form import KIND_LABELS
 from moderation import views as moderation_views
+from moderation.services import REASONS as MODERATION_REASONS
 from moderation.integration import install as install_moderation
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -67,6 +68,7 @@ ROUTES: list[Route] = [
     Route("/candidatures/{candidacy_id:int}/parrainage", designations.endorse, methods=POST, name="endorse"),
     Route("/candidatures/{candidacy_id:int}/parrainage/retrait", designations.unendorse, methods=POST, name="unendorse"),
     Route("/candidatures/{candidacy_id:int}/comites", designations.create_committee, methods=POST, name="create_committee"),
+    Route("/candidatures/{candidacy_id:int}/photo", designations.candidacy_photo, methods=POST, name="candidacy_photo"),
     Route("/comites/{committee_id:int}", designations.committee_page, methods=GET, name="committee"),
     Route("/comites/{committee_id:int}/rejoindre", designations.join_committee, methods=POST, name="join_committee"),
     Route("/comites/{committee_id:int}/reunions", designations.add_meeting, methods=POST, name="add_meeting"),
@@ -86,6 +88,8 @@ ROUTES: list[Route] = [
     Route("/moderation/elements/{item_id:int}/prise-en-charge", moderation_views.claim, methods=POST, name="moderation_claim"),
     Route("/moderation/elements/{item_id:int}/decision", moderation_views.decide, methods=POST, name="moderation_decide"),
     Route("/moderation/appels", moderation_views.appeals, methods=GET, name="moderation_appeals"),
+    Route("/moderation/reponses/{reply_id:int}/masquer", moderation_views.hide_quote_reply, methods=POST,
+          name="moderation_hide_reply"),
     Route("/moderation/appels/{appeal_id:int}/decision", moderation_views.decide_appeal, methods=POST, name="moderation_decide_appeal"),
 ]
 
@@ -146,6 +150,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.state.ctx = ctx
     env = make_environment(settings)
     env.globals["kind_labels"] = KIND_LABELS
+    env.globals["moderation_reasons"] = MODERATION_REASONS
     env.globals["quote_template"] = _quote_template(env)
     app.state.templates = Jinja2Templates(env=env, context_processors=[context_defaults])
     return app

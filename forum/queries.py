@@ -56,6 +56,7 @@ class QuoteCard:
     attachment_sha256: str | None
     reply_html: str | None = None
     reply_outdated: bool = False
+    reply_id: int | None = None
 
     @property
     def source_domain(self) -> str:
@@ -185,7 +186,7 @@ _QUOTE_CARDS = (
            Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
            Quote.quoted_member_id, Quote.findings, Quote.attachment_id, Attachment.filename,
            Attachment.content_type, Attachment.size, Attachment.sha256, QuoteReply.html.label("reply_html"),
-           QuoteReply.quote_text.label("reply_quote_text"))
+           QuoteReply.quote_text.label("reply_quote_text"), QuoteReply.id.label("reply_id"))
     .outerjoin(Attachment, Attachment.id == Quote.attachment_id)
     .outerjoin(QuoteReply, (QuoteReply.quote_id == Quote.id) & QuoteReply.hidden.is_(False))
     .where(Quote.post_id.in_(bindparam("post_ids", expanding=True)))
@@ -232,7 +233,7 @@ def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[Qu
             r.id, r.post_id, r.position, r.kind.value, r.author, r.handle, r.said_at, r.source_url, r.archive_url,
             r.context, r.text, r.quoted_post_id, r.quoted_member_id, r.findings or [], r.attachment_id, r.filename,
             r.content_type, r.size, r.sha256, r.reply_html,
-            r.reply_html is not None and r.reply_quote_text != r.text,
+            r.reply_html is not None and r.reply_quote_text != r.text, r.reply_id,
         ))
     return cards
 
@@ -292,6 +293,11 @@ def attachment_for_viewer(session: Session, attachment_id: int, viewer: Member) 
         uses.where(Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
         .limit(1)
     )
+    if visible is None:
+        from forum.models import Candidacy, CandidacyStatus
+
+        visible = session.scalar(select(Candidacy.id).where(
+            Candidacy.photo_attachment_id == attachment_id, Candidacy.status != CandidacyStatus.REFUSED).limit(1))
     return attachment if visible is not None else None
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from forum import journal, security
 from forum.context import Context
 from forum.errors import Forbidden, NotFound, RateLimited, ValidationFailed, wait_message
-from forum.models import Category, Federation, Member, MemberStatus, Post, PostStatus, Quote, Topic
+from forum.models import Category, Federation, Member, MemberStatus, Post, PostStatus, Quote, QuoteReply, Topic
 from forum.services.accounts import apply_status
 from forum.services.notifications import notify
 from forum.services.posting import count_transition
@@ -661,3 +661,39 @@ def _undo(ctx: Context, session: Session, decision: Decision, post: Post, topic:
         author = session.get(Member, post.author_id)
         if author is not None and author.status == MemberStatus.SUSPENDED:
             apply_status(ctx, session, author, MemberStatus.ACTIVE)
+
+
+# --- right of reply ------------------------------------------------------------------------
+
+
+def hide_quote_reply(ctx: Context, session: Session, actor: Member | None, reply_id: int, reason_code: str,
+                     reason_text: str) -> QuoteReply:
+    """Only moderation hides a quoted member's reply: with a reason, a journal entry, a notice."""
+    moderator = require_moderator(actor)
+    reply = session.get(QuoteReply, reply_id, with_for_update=True)
+    if reply is None:
+        raise NotFound()
+    row = session.execute(
+        select(Post, Category).join(Quote, Quote.post_id == Post.id).join(Topic, Topic.id == Post.topic_id)
+        .join(Category, Category.id == Topic.category_id).where(Quote.id == reply.quote_id)
+    ).first()
+    if row is None:
+        raise NotFound()
+    post, category = row
+    if not in_scope(moderator, category):
+        raise Forbidden("Ce message relève de la modération d’une autre fédération.")
+    recused = "vous êtes l’auteur·rice de cette réponse" if reply.member_id == moderator.id else recusal_reason(moderator, post, session)
+    if recused:
+        raise Forbidden(f"Vous êtes récusé·e : {recused}.")
+    if reply.hidden:
+        raise ValidationFailed({"reason_code": "Cette réponse est déjà masquée."})
+    reason_text, errors = _validate_reason(reason_code, reason_text)
+    if errors:
+        raise ValidationFailed(errors)
+    reply.hidden = True
+    journal.append(session, "quote_reply_hidden", {"category": category.name, "reason_code": reason_code},
+                   {"moderator_id": moderator.id, "reply_id": reply.id, "reason_text": reason_text}, now=ctx.clock())
+    reason = REASONS[reason_code] + (f" — {reason_text}" if reason_text else "")
+    notify(ctx, session, reply.member_id, f"Votre réponse à une citation a été masquée par la modération. Motif : {reason}.",
+           link=f"/t/{post.topic_id}#p{post.id}", email_subject="Tribune : votre réponse a été masquée")
+    return reply

@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from forum import queries
 from forum.errors import NotFound, ValidationFailed
-from forum.models import Federation, Post
+from sqlalchemy import select
+
+from forum.models import Federation, Post, Quote
 from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect
 from moderation import notes, services, transparency
 
@@ -263,3 +265,26 @@ async def transparency_page(request: Request) -> Response:
         data = transparency.transparency(session, before)
     return _render(request, "moderation/transparency.html", {"data": data, "before": before})
 
+
+
+@page
+async def hide_quote_reply(request: Request) -> Response:
+    ctx = ctx_of(request)
+    reply_id = request.path_params["reply_id"]
+    form = await read_form(request)
+
+    def write() -> int:
+        with ctx.db.write() as session:
+            reply = services.hide_quote_reply(ctx, session, member_of(request), reply_id,
+                                              str(form.get("reason_code", "")), str(form.get("reason_text", "")))
+            post = session.scalar(select(Post).join(Quote, Quote.post_id == Post.id).where(Quote.id == reply.quote_id))
+            assert post is not None
+            return post.topic_id
+
+    try:
+        topic_id = await in_thread(write)
+    except ValidationFailed as exc:
+        from forum.views.errors import error_page
+
+        return error_page(request, 422, " ".join(exc.errors.values()))
+    return redirect(f"/t/{topic_id}")

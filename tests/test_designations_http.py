@@ -410,3 +410,64 @@ def test_private_endorsers_are_not_named_on_the_committee_page(client, world, cl
     _as(client, "nina")
     page = client.get(f"/comites/{committee_id}").text
     assert "Max Test" not in page and "pas publique" in page
+
+
+def test_candidate_photo_is_reencoded_and_shown(client, world, clock):
+    import io
+
+    from PIL import Image
+
+    slug = _open_designation(client, world)
+    clock.now = T0
+    world.member("camille")
+    cid = _declare(client, slug, "camille")
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 60), (0, 90, 160)).save(buffer, format="JPEG")
+    page = client.get(f"/candidatures/{cid}")
+    upload = client.post(f"/candidatures/{cid}/photo", data={"csrf_token": csrf_of(page.text)},
+                         files={"photo": ("moi.jpg", buffer.getvalue(), "image/jpeg")})
+    assert upload.status_code == 303
+    refused = client.post(f"/candidatures/{cid}/photo", data={"csrf_token": csrf_of(page.text)},
+                          files={"photo": ("moi.png", b"%PDF-1.7 pas une image", "image/png")})
+    assert refused.status_code == 422 and "doit être une image" in refused.text
+    world.member("max")
+    _as(client, "max")
+    shown = client.get(f"/candidatures/{cid}").text
+    photo = re.search(r'<img class="candidate-photo" src="(/pieces/\d+)"', shown).group(1)
+    assert client.get(photo).status_code == 200
+
+
+def test_only_moderation_hides_a_reply_with_a_reason_and_a_journal_entry(client, world, clock, mailbox):
+    from tests.test_quotes_http import quote_fields, submit
+
+    world.member("camille")
+    world.member("max")
+    world.member("karim", role="moderator")
+    _as(client, "max")
+    data = {"title": "Une vieille déclaration", "body": "En 2012.", "quote_count": "1"}
+    data |= quote_fields(0, kind="article", author="Camille Test", quoted_member="camille@example.org",
+                         said_at="2012-05-02", source_url="https://journal.example/2012", context="Entretien, 2012.",
+                         text="Je ne serai jamais candidate.")
+    topic_url = submit(client, "/c/general/nouveau", "/c/general/nouveau", data).headers["location"]
+    with world.ctx.db.read() as session:
+        quote_id = session.scalar(select(Quote.id))
+    _as(client, "camille")
+    _post(client, f"/citations/{quote_id}/reponse", f"/citations/{quote_id}/reponse", {"reply": "Propos insultants envers Max."})
+    with world.ctx.db.read() as session:
+        reply_id = session.scalar(select(QuoteReply.id))
+    _as(client, "max")
+    assert _post(client, topic_url, f"/moderation/reponses/{reply_id}/masquer", {"reason_code": "attaque_personnelle"}).status_code == 403
+    _as(client, "karim")
+    page = client.get(topic_url)
+    assert "Masquer cette réponse" in page.text
+    no_reason = client.post(f"/moderation/reponses/{reply_id}/masquer", data={"csrf_token": csrf_of(page.text), "reason_code": ""})
+    assert no_reason.status_code == 422
+    done = client.post(f"/moderation/reponses/{reply_id}/masquer",
+                       data={"csrf_token": csrf_of(page.text), "reason_code": "attaque_personnelle", "reason_text": "Insulte."})
+    assert done.status_code == 303
+    _as(client, "max")
+    assert "Propos insultants" not in client.get(topic_url).text
+    with world.ctx.db.read() as session:
+        assert session.scalar(select(AuditEntry.kind).where(AuditEntry.kind == "quote_reply_hidden")) is not None
+    bodies = [mailbox.body(m) for m in mailbox.messages if "camille@example.org" in str(m["To"])]
+    assert any("a été masquée par la modération" in body and "Insulte." in body for body in bodies)

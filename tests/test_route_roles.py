@@ -51,7 +51,7 @@ from forum.models import (
     Quote,
 )
 from forum import security
-from forum.services import accounts, attachments, designations, posting, statements
+from forum.services import accounts, attachments, designations, posting, replies, statements
 from moderation import notes, services
 from moderation.models import ItemStatus, ReviewItem
 from tests.conftest import PASSWORD, csrf_of, login
@@ -195,6 +195,10 @@ EXPECTED: dict[str, dict[str, dict[str, Expectation]]] = {
     # Supporters and the candidate form their federation's committee: paris has one already,
     # rhône's moderator forms rhône's.
     "create_committee": {"POST": by_role(LOGIN, 422, 403, 422, 303, 422, 422)},
+    # The candidate's photo: theirs only (an empty file is refused after the check).
+    "candidacy_photo": {"POST": candidate_form(422)},
+    # Hiding a quoted member's reply: moderation in scope (the quote is in a national category).
+    "moderation_hide_reply": {"POST": paris_case_form(422)},
     "committee": {"GET": MEMBER_PAGE},
     "unendorse": {"POST": by_role(LOGIN, 303, 403, 422, 303, 303, 303)},  # the candidate endorses no one
     "withdraw_candidacy": {"POST": candidate_form(303)},  # last: the candidacy is withdrawn for good
@@ -252,6 +256,7 @@ class Scene:
             "candidacy_id": self.ids["candidacy"],
             "committee_id": self.ids["committee"],
             "quote_id": self.ids["quote"],
+            "reply_id": self.ids["reply"],
         }
         if route.name == "invitation":
             values["token"] = self.tokens["invite"]
@@ -304,6 +309,8 @@ FORMS: dict[str, dict[str, str]] = {
     "join_committee": {},
     "add_meeting": {"starts_at": "", "place": "", "description": ""},
     "create_committee": {"description": ""},
+    "candidacy_photo": {},
+    "moderation_hide_reply": {"reason_code": "", "reason_text": ""},
     "unendorse": {},
     "withdraw_candidacy": {},
     "quote_reply": {"reply": ""},
@@ -393,6 +400,8 @@ def _build_scene(world: Any, app: Any) -> Scene:
         )
         ids["quoting_post"] = session.scalar(select(Post.id).where(Post.topic_id == quoting.id))
         ids["quote"] = session.scalar(select(Quote.id).where(Quote.post_id == ids["quoting_post"]))
+        ids["reply"] = replies.reply_to_quote(ctx, session, scene.member(session, ACTOR_KEY["member"]), ids["quote"],
+                                              "Je maintiens : un congrès ouvert, c’est notre tradition.").id
         statement = statements.create_statement(
             ctx, session, lea, "paris", "Pour un congrès ouvert en juin",
             "Nous demandons un congrès ouvert à tous les adhérents, en juin.", f"{ACTOR_KEY['member']}@example.org")

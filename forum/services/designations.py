@@ -267,6 +267,25 @@ def edit_statement(ctx: Context, session: Session, actor: Member | None, candida
     return candidacy
 
 
+def set_photo(ctx: Context, session: Session, actor: Member | None, candidacy_id: int, filename: str, data: bytes) -> Candidacy:
+    """The candidate's photo, through the attachment rules (type from the bytes, re-encoded, no metadata)."""
+    from forum.services.attachments import store_upload
+
+    member = _require_active(actor)
+    candidacy = session.get(Candidacy, candidacy_id, with_for_update=True)
+    if candidacy is None:
+        raise NotFound()
+    if candidacy.member_id != member.id:
+        raise Forbidden("Seul·e le ou la candidat·e choisit sa photo.")
+    if candidacy.status in (CandidacyStatus.WITHDRAWN, CandidacyStatus.REFUSED):
+        raise Forbidden("Cette candidature n’est plus active.")
+    attachment = store_upload(session, member, filename, data)
+    if not attachment.content_type.startswith("image/"):
+        raise ValidationFailed({"attachment": "La photo doit être une image (PNG, JPEG, GIF ou WebP)."})
+    candidacy.photo_attachment_id = attachment.id
+    return candidacy
+
+
 # --- endorsements and committees ------------------------------------------------------------
 
 

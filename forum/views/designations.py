@@ -160,6 +160,22 @@ endorse = _candidacy_action(lambda c, s, a, cid, form: svc.endorse(c, s, a, cid)
 unendorse = _candidacy_action(lambda c, s, a, cid, form: svc.withdraw_endorsement(c, s, a, cid))
 edit_statement = _candidacy_action(
     lambda c, s, a, cid, form: svc.edit_statement(c, s, a, cid, str(form.get("statement", ""))))
+@page
+async def candidacy_photo(request: Request) -> Response:
+    from starlette.datastructures import UploadFile
+
+    candidacy_id = request.path_params["candidacy_id"]
+    form = await read_form(request)
+    upload = form.get("photo")
+    # No file is an empty file: the service decides who may act before it looks at the bytes.
+    filename, data = (upload.filename or "", await upload.read()) if isinstance(upload, UploadFile) else ("", b"")
+    try:
+        await _write(request, svc.set_photo, candidacy_id, filename, data)
+    except DomainError as exc:
+        return _form_error(request, exc, f"/candidatures/{candidacy_id}")
+    return redirect(f"/candidatures/{candidacy_id}")
+
+
 create_committee = _candidacy_action(
     lambda c, s, a, cid, form: svc.create_committee(c, s, a, cid, str(form.get("description", ""))))
 
