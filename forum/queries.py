@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Executable, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.models import (
@@ -98,8 +98,11 @@ def categories(session: Session) -> list[Category]:
     return list(session.scalars(select(Category).order_by(Category.position, Category.name)))
 
 
+_CATEGORY_BY_SLUG = select(Category).where(Category.slug == bindparam("slug"))
+
+
 def category_by_slug(session: Session, slug: str) -> Category | None:
-    return session.scalar(select(Category).where(Category.slug == slug))
+    return session.scalar(_CATEGORY_BY_SLUG, {"slug": slug})
 
 
 def encode_cursor(last_post_at: dt.datetime, topic_id: int) -> str:
@@ -121,25 +124,38 @@ def _topic_visible(viewer_id: int | None) -> ColumnElement[bool]:
     return or_(published, Topic.author_id == viewer_id) if viewer_id is not None else published
 
 
-def topics_page(
-    session: Session, category_id: int, cursor: str | None, limit: int, viewer_id: int | None = None
-) -> tuple[list[TopicRow], str | None]:
-    """Topics of a category, most recently active first, by keyset (constant cost at any depth)."""
+def _topics_statement(after: bool) -> Executable:
+    # Built once per shape, with bound parameters (anonymous readers pass NOBODY as viewer).
     query = (
         select(Topic.id, Topic.title, Member.first_name, Member.last_name, Topic.post_count,
                Topic.created_at, Topic.last_post_at, Topic.locked)
         .join(Member, Member.id == Topic.author_id)
-        .where(Topic.category_id == category_id, _topic_visible(viewer_id))
+        .where(Topic.category_id == bindparam("category_id"),
+               or_(Topic.status == PostStatus.PUBLISHED, Topic.author_id == bindparam("viewer_id")))
         .order_by(Topic.last_post_at.desc(), Topic.id.desc())
-        .limit(limit + 1)
+        .limit(bindparam("limit"))
     )
+    if after:
+        at = bindparam("at", type_=Topic.last_post_at.type)
+        topic_id: BindParameter[int] = bindparam("after_id")
+        query = query.where(or_(Topic.last_post_at < at, and_(Topic.last_post_at == at, Topic.id < topic_id)))
+    return query
+
+
+_TOPICS_PAGE = {False: _topics_statement(False), True: _topics_statement(True)}
+
+
+def topics_page(
+    session: Session, category_id: int, cursor: str | None, limit: int, viewer_id: int | None = None
+) -> tuple[list[TopicRow], str | None]:
+    """Topics of a category, most recently active first, by keyset (constant cost at any depth)."""
+    params: dict[str, object] = {"category_id": category_id, "viewer_id": viewer_id or NOBODY, "limit": limit + 1}
     position = decode_cursor(cursor)
     if position:
-        at, topic_id = position
-        query = query.where(or_(Topic.last_post_at < at, and_(Topic.last_post_at == at, Topic.id < topic_id)))
+        params["at"], params["after_id"] = position
     rows = [
-        TopicRow(r.id, r.title, f"{r.first_name} {r.last_name}", r.post_count, r.created_at, r.last_post_at, r.locked)
-        for r in session.execute(query)
+        TopicRow(r[0], r[1], f"{r[2]} {r[3]}", r[4], r[5], r[6], r[7])
+        for r in session.connection().execute(_TOPICS_PAGE[position is not None], params)
     ]
     next_cursor = encode_cursor(rows[limit - 1].last_post_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -170,6 +186,8 @@ _TOPIC_FOR_VIEWER = (
     .where(Topic.id == bindparam("topic_id"),
            or_(Topic.status == PostStatus.PUBLISHED, Topic.author_id == bindparam("viewer_id")))
 )
+
+
 _POSTS_FOR_VIEWER = (
     select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
            Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons,
@@ -181,6 +199,8 @@ _POSTS_FOR_VIEWER = (
                and_(Post.author_id == bindparam("viewer_id"), Post.status == PostStatus.HELD)))
     .order_by(Post.number)
 )
+
+
 _QUOTE_CARDS = (
     select(Quote.id, Quote.post_id, Quote.position, Quote.kind, Quote.author, Quote.handle, Quote.said_at,
            Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
@@ -192,6 +212,8 @@ _QUOTE_CARDS = (
     .where(Quote.post_id.in_(bindparam("post_ids", expanding=True)))
     .order_by(Quote.post_id, Quote.position)
 )
+
+
 NOBODY = -1  # a viewer id that matches no member: anonymous readers see published posts only
 
 
@@ -207,7 +229,7 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     Hidden and masked posts keep their place, but only their author gets their content:
     for everyone else the row is emptied here, not in the template.
     """
-    rows = session.execute(_POSTS_FOR_VIEWER, {"topic_id": topic_id, "first": first, "last": last,
+    rows = session.connection().execute(_POSTS_FOR_VIEWER, {"topic_id": topic_id, "first": first, "last": last,
                                                "viewer_id": viewer_id or NOBODY}).all()
     cards = quotes_for_posts(session, [r.id for r in rows])
     result = []
@@ -228,7 +250,7 @@ def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[Qu
     if not post_ids:
         return {}
     cards: dict[int, list[QuoteCard]] = {}
-    for r in session.execute(_QUOTE_CARDS, {"post_ids": post_ids}):
+    for r in session.connection().execute(_QUOTE_CARDS, {"post_ids": post_ids}):
         cards.setdefault(r.post_id, []).append(QuoteCard(
             r.id, r.post_id, r.position, r.kind.value, r.author, r.handle, r.said_at, r.source_url, r.archive_url,
             r.context, r.text, r.quoted_post_id, r.quoted_member_id, r.findings or [], r.attachment_id, r.filename,

@@ -101,9 +101,9 @@ def seed(ctx: Context, *, members: int, federations: int, topics: int, posts: in
                     "created_at": started + dt.timedelta(seconds=number), "revision_count": 1,
                 })
             if len(post_rows) >= BATCH or index == len(per_topic) - 1:
-                session.execute(insert(Topic), topic_rows)
-                session.execute(insert(Post), post_rows)
-                session.execute(insert(PostRevision), [
+                session.connection().execute(insert(Topic), topic_rows)
+                session.connection().execute(insert(Post), post_rows)
+                session.connection().execute(insert(PostRevision), [
                     {"post_id": r["id"], "number": 1, "editor_id": r["author_id"], "source": r["source"],
                      "html": r["html"], "created_at": r["created_at"]} for r in post_rows
                 ])

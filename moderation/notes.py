@@ -155,7 +155,7 @@ def notes_for_posts(session: Session, post_ids: list[int], viewer_id: int) -> di
     """Shown notes for everyone; proposed ones too, so that members can rate them."""
     if not post_ids:
         return {}
-    rows = session.execute(_NOTES_FOR_POSTS, {"post_ids": post_ids, "viewer_id": viewer_id})
+    rows = session.connection().execute(_NOTES_FOR_POSTS, {"post_ids": post_ids, "viewer_id": viewer_id})
     result: dict[int, list[NoteRow]] = {}
     for r in rows:
         result.setdefault(r.post_id, []).append(

@@ -1,0 +1,122 @@
+"""CPU per request of Tribune's pages, without HTTP server or load generator.
+
+Builds the real app in-process (forum.app.create_app, settings from TRIBUNE_* like
+uvicorn --factory), opens a session for a seeded member through the real login
+service, then calls the ASGI app directly, one request at a time, and prints the
+mean time per request; with --profile, a cProfile of the same loop.
+
+    TRIBUNE_DATABASE_URL=sqlite:///bench/.work/tribune-10000.db \
+        .venv/bin/python bench/profile_app.py /t/81 '/t/161?page=100' /c/seed-0 --requests 500 --profile
+
+Run it with another checkout's forum package first on sys.path (--root) to measure
+a patched copy of the application against the same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import secrets
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", help="paths to request, e.g. /t/81")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
+                        help="checkout whose forum package is measured (default: this one)")
+    parser.add_argument("--requests", type=int, default=300, help="requests per path (default 300, max 20000)")
+    parser.add_argument("--email", help="seeded member to log in as (default: the first seed member)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print a cProfile of the loop (PROFILE_DUMP=file also saves it for pstats)")
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key (default tottime)")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3, help="timing rounds; the best is printed")
+    args = parser.parse_args()
+    args.requests = max(1, min(args.requests, 20000))
+    sys.path.insert(0, str(args.root))
+    os.chdir(args.root)
+    os.environ.setdefault("TRIBUNE_SECRET_KEY", secrets.token_urlsafe(48))
+    os.environ.setdefault("TRIBUNE_ALLOWED_HOSTS", "127.0.0.1")
+
+    from sqlalchemy import select
+
+    import forum
+    from forum.app import create_app
+    from forum.models import Member
+    from forum.services import accounts
+    from forum.web import SESSION_COOKIE
+
+    print(f"forum package: {Path(forum.__file__).parent}", file=sys.stderr)
+    app = create_app()
+    ctx = app.state.ctx
+    with ctx.db.read() as session:
+        email = args.email or session.scalar(
+            select(Member.email).where(Member.email.like("seed%@tribune.example")).order_by(Member.id).limit(1))
+    _, token = accounts.login(ctx, email, "seed-password-not-for-production", "127.0.0.1", "profile_app")
+    cookie = f"{SESSION_COOKIE}={ctx.signers.sign_session(token)}".encode()
+
+    async def call(path: str) -> tuple[int, int]:
+        raw_path, _, query = path.partition("?")
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+            "path": raw_path, "raw_path": raw_path.encode(), "query_string": query.encode(), "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:8000"), (b"cookie", cookie), (b"accept", b"*/*")],
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+        }
+        status, size = 0, 0
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = int(message["status"])  # type: ignore[arg-type]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))  # type: ignore[arg-type]
+
+        await app(scope, receive, send)
+        return status, size
+
+    async def loop(path: str, count: int) -> None:
+        for _ in range(count):
+            await call(path)
+
+    async def run() -> None:
+        for path in args.paths:
+            status, size = await call(path)
+            if status != 200:
+                raise SystemExit(f"{path}: HTTP {status}")
+            await loop(path, 20)  # warm caches
+            best = best_cpu = float("inf")
+            for _ in range(args.repeat):
+                started, cpu = time.perf_counter(), time.process_time()
+                await loop(path, args.requests)
+                best = min(best, (time.perf_counter() - started) / args.requests)
+                best_cpu = min(best_cpu, (time.process_time() - cpu) / args.requests)
+            print(f"{path:28} {size:7,} bytes  {best * 1e3:7.3f} ms/request wall, {best_cpu * 1e3:7.3f} ms CPU "
+                  f"({1 / best_cpu:7.1f} req/s on one core)")
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for path in args.paths:
+                await loop(path, args.requests)
+            profiler.disable()
+            if os.environ.get("PROFILE_DUMP"):
+                profiler.dump_stats(os.environ["PROFILE_DUMP"])
+            stats = pstats.Stats(profiler)
+            stats.sort_stats(args.sort).print_stats(args.top)
+
+    asyncio.run(run())
+    ctx.db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
