@@ -287,21 +287,28 @@ def queue(
     return rows[:limit], next_after
 
 
-def claim(ctx: Context, session: Session, actor: Member | None, item_id: int) -> ReviewItem:
-    """Take an item so that two moderators do not work on it at once (for 30 minutes)."""
+def _case_for_action(ctx: Context, session: Session, actor: Member | None,
+                     item_id: int) -> tuple[Member, ReviewItem, Post, Category]:
+    """The one gate before acting on a case: a moderator, in scope, not recused, not beaten to it."""
     moderator = require_moderator(actor)
     item = session.get(ReviewItem, item_id, with_for_update=True)
     if item is None:
         raise NotFound()
-    category = session.get(Category, item.category_id)
     post = session.get(Post, item.post_id)
-    assert category is not None and post is not None
+    category = session.get(Category, item.category_id)
+    assert post is not None and category is not None
     if not in_scope(moderator, category):
         raise Forbidden("Ce message relève de la modération d’une autre fédération.")
     recused = recusal_reason(moderator, post, session)
     if recused:
         raise Forbidden(f"Vous êtes récusé·e pour ce message : {recused}.")
     _check_claim(ctx, session, moderator, item)
+    return moderator, item, post, category
+
+
+def claim(ctx: Context, session: Session, actor: Member | None, item_id: int) -> ReviewItem:
+    """Take an item so that two moderators do not work on it at once (for 30 minutes)."""
+    moderator, item, _post, _category = _case_for_action(ctx, session, actor, item_id)
     item.claimed_by_id = moderator.id
     item.claimed_at = ctx.clock()
     return item
@@ -403,19 +410,7 @@ def decide(ctx: Context, session: Session, actor: Member | None, item_id: int, a
            reason_text: str, suspend_days: str | int | None = None) -> Decision:
     """Decide on a case, always with a reason; the author is told in the forum and by email,
     with how to appeal; the decision goes into the journal."""
-    moderator = require_moderator(actor)
-    item = session.get(ReviewItem, item_id, with_for_update=True)
-    if item is None:
-        raise NotFound()
-    post = session.get(Post, item.post_id)
-    category = session.get(Category, item.category_id)
-    assert post is not None and category is not None
-    if not in_scope(moderator, category):
-        raise Forbidden("Ce message relève de la modération d’une autre fédération.")
-    recused = recusal_reason(moderator, post, session)
-    if recused:
-        raise Forbidden(f"Vous êtes récusé·e pour ce message : {recused}.")
-    _check_claim(ctx, session, moderator, item)
+    moderator, item, post, category = _case_for_action(ctx, session, actor, item_id)
     if item.status != ItemStatus.OPEN:
         raise ValidationFailed({"action": "Ce cas a déjà été traité."})
     allowed = ACTIONS_FOR_STATUS.get(post.status, ())
