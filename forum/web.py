@@ -204,6 +204,11 @@ def page(view: Endpoint | None = None, *, public: bool = False) -> Any:
     return decorate
 
 
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render a template of the app's environment (forum and moderation pages alike)."""
+    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

@@ -12,12 +12,8 @@ from forum.errors import NotFound, ValidationFailed
 from sqlalchemy import select
 
 from forum.models import Federation, Post, Quote
-from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect
+from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect, render
 from moderation import notes, services, transparency
-
-
-def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
-    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def _cursor(value: str | None) -> tuple[dt.datetime, int] | None:
@@ -64,9 +60,9 @@ async def report(request: Request) -> Response:
             await in_thread(write)
         except ValidationFailed as exc:
             context.update(errors=exc.errors, chosen=chosen)
-            return _render(request, "moderation/report.html", context, 422)
+            return render(request, "moderation/report.html", context, 422)
         context.update(done=True)
-    return _render(request, "moderation/report.html", context)
+    return render(request, "moderation/report.html", context)
 
 
 # --- the queue and one case ------------------------------------------------------------------
@@ -88,7 +84,7 @@ async def queue(request: Request) -> Response:
         federations = list(session.query(Federation).order_by(Federation.name))
     next_cursor = f"{int(next_after[0].timestamp() * 1_000_000)}_{next_after[1]}" if next_after else None
     keep = {k: v for k, v in params.items() if k != "apres" and k != "fait" and v}
-    return _render(request, "moderation/queue.html", {
+    return render(request, "moderation/queue.html", {
         "rows": rows, "next_cursor": next_cursor, "after": after, "filters": filters, "keep": keep,
         "categories": categories, "federations": federations, "report_reasons": services.REPORT_REASONS,
     })
@@ -106,7 +102,7 @@ def _item_context(request: Request, item_id: int) -> dict[str, object]:
 
 @page
 async def item(request: Request) -> Response:
-    return _render(request, "moderation/item.html", _item_context(request, request.path_params["item_id"]))
+    return render(request, "moderation/item.html", _item_context(request, request.path_params["item_id"]))
 
 
 @page
@@ -136,7 +132,7 @@ async def decide(request: Request) -> Response:
     except ValidationFailed as exc:
         context = _item_context(request, item_id)
         context.update(errors=exc.errors, chosen=chosen)
-        return _render(request, "moderation/item.html", context, 422)
+        return render(request, "moderation/item.html", context, 422)
     return redirect("/moderation?fait=1")
 
 
@@ -164,9 +160,9 @@ async def appeal(request: Request) -> Response:
             await in_thread(write)
         except ValidationFailed as exc:
             context.update(errors=exc.errors, text=text)
-            return _render(request, "moderation/appeal.html", context, 422)
+            return render(request, "moderation/appeal.html", context, 422)
         return redirect(f"/decisions/{decision_id}/appel?envoye=1")
-    return _render(request, "moderation/appeal.html", context)
+    return render(request, "moderation/appeal.html", context)
 
 
 @page
@@ -174,7 +170,7 @@ async def appeals(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.read() as session:
         rows = services.open_appeals(session, member_of(request))
-    return _render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
+    return render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
                                                         "action_labels": services.ACTION_LABELS, "errors": {},
                                                         "chosen": {}})
 
@@ -196,7 +192,7 @@ async def decide_appeal(request: Request) -> Response:
     except ValidationFailed as exc:
         with ctx.db.read() as session:
             rows = services.open_appeals(session, moderator)
-        return _render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
+        return render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
                                                             "action_labels": services.ACTION_LABELS,
                                                             "errors": exc.errors, "failed": appeal_id,
                                                             "chosen": chosen}, 422)
@@ -263,7 +259,7 @@ async def transparency_page(request: Request) -> Response:
     before = _int_or_none(request.query_params.get("avant"))
     with ctx.db.read() as session:
         data = transparency.transparency(session, before)
-    return _render(request, "moderation/transparency.html", {"data": data, "before": before})
+    return render(request, "moderation/transparency.html", {"data": data, "before": before})
 
 
 

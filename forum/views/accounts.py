@@ -18,13 +18,10 @@ from forum.web import (
     page,
     read_form,
     redirect,
+    render,
     safe_next,
     start_session,
 )
-
-
-def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
-    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
 
 
 @page(public=True)
@@ -45,7 +42,7 @@ async def login(request: Request) -> Response:
             )
         except DomainError as exc:
             errors = exc.errors if isinstance(exc, ValidationFailed) else {"form": exc.message}
-            response = _render(request, "login.html", {"email": email, "next": next_url, "errors": errors}, exc.status_code)
+            response = render(request, "login.html", {"email": email, "next": next_url, "errors": errors}, exc.status_code)
             if exc.status_code == 429:
                 response.headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
             return response
@@ -56,7 +53,7 @@ async def login(request: Request) -> Response:
                 accounts.revoke_session(ctx, session, old)
         start_session(request, token)
         return redirect(next_url)
-    return _render(request, "login.html", {"email": email, "next": next_url, "errors": {}})
+    return render(request, "login.html", {"email": email, "next": next_url, "errors": {}})
 
 
 @page
@@ -89,10 +86,10 @@ async def _set_password_page(request: Request, purpose: security.TokenPurpose, t
         try:
             session_token = await in_thread(write)
         except ValidationFailed as exc:
-            return _render(request, template, {"first_name": first_name, "errors": exc.errors}, 422)
+            return render(request, template, {"first_name": first_name, "errors": exc.errors}, 422)
         start_session(request, session_token)
         return redirect("/")
-    return _render(request, template, {"first_name": first_name, "errors": {}})
+    return render(request, template, {"first_name": first_name, "errors": {}})
 
 
 @page(public=True)
@@ -119,9 +116,9 @@ async def forgot_password(request: Request) -> Response:
         try:
             await in_thread(write)
         except DomainError as exc:
-            return _render(request, "password_forgot.html", {"email": email, "errors": {"form": exc.message}, "sent": False}, exc.status_code)
-        return _render(request, "password_forgot.html", {"email": email, "errors": {}, "sent": True})
-    return _render(request, "password_forgot.html", {"email": "", "errors": {}, "sent": False})
+            return render(request, "password_forgot.html", {"email": email, "errors": {"form": exc.message}, "sent": False}, exc.status_code)
+        return render(request, "password_forgot.html", {"email": email, "errors": {}, "sent": True})
+    return render(request, "password_forgot.html", {"email": "", "errors": {}, "sent": False})
 
 
 @page
@@ -144,7 +141,7 @@ async def change_password(request: Request) -> Response:
         try:
             session_token = await in_thread(write)
         except ValidationFailed as exc:
-            return _render(request, "password_change.html", {"errors": exc.errors, "done": False}, 422)
+            return render(request, "password_change.html", {"errors": exc.errors, "done": False}, 422)
         start_session(request, session_token)
-        return _render(request, "password_change.html", {"errors": {}, "done": True})
-    return _render(request, "password_change.html", {"errors": {}, "done": False})
+        return render(request, "password_change.html", {"errors": {}, "done": True})
+    return render(request, "password_change.html", {"errors": {}, "done": False})

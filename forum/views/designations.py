@@ -22,11 +22,7 @@ from forum.models import (
 )
 from forum.services import designations as svc
 from forum.services import replies, statements
-from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect
-
-
-def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
-    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
+from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect, render
 
 
 def _me(request: Request) -> Member:
@@ -60,7 +56,7 @@ async def designation_list(request: Request) -> Response:
         federations = pairs(session.execute(select(Federation.id, Federation.name)))
     now = ctx.clock()
     items = [(d, svc.phase(d, now), federations.get(d.federation_id or 0)) for d in rows]
-    return _render(request, "designations/list.html", {"items": items})
+    return render(request, "designations/list.html", {"items": items})
 
 
 @page
@@ -87,9 +83,9 @@ async def designation_new(request: Request) -> Response:
                 one_endorsement=form.get("one_endorsement") == "1", endorsers_public=form.get("endorsers_public") == "1",
                 voting_url=draft["voting_url"], description=draft["description"]).slug)
         except ValidationFailed as exc:
-            return _render(request, "designations/new.html", {"federations": federations, "draft": draft, "errors": exc.errors}, 422)
+            return render(request, "designations/new.html", {"federations": federations, "draft": draft, "errors": exc.errors}, 422)
         return redirect(f"/designations/{designation}")
-    return _render(request, "designations/new.html", {"federations": federations, "draft": draft, "errors": {}})
+    return render(request, "designations/new.html", {"federations": federations, "draft": draft, "errors": {}})
 
 
 @page
@@ -110,7 +106,7 @@ async def designation_page(request: Request) -> Response:
         federation = session.scalar(select(Federation.name).where(Federation.id == designation.federation_id)) \
             if designation.federation_id else None
         category = svc.questions_category(session, designation)
-    return _render(request, "designations/page.html", {
+    return render(request, "designations/page.html", {
         "designation": designation, "phase": svc.phase(designation, ctx.clock()), "candidacies": candidacies,
         "counts": counts, "mine": mine, "federation": federation, "in_scope": svc.in_scope(me, designation),
         "category": category, "errors": {}, "Phase": svc.Phase,
@@ -136,7 +132,7 @@ async def candidacy_page(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.read() as session:
         view = svc.candidacy_view(ctx, session, _me(request), request.path_params["candidacy_id"])
-    return _render(request, "designations/candidacy.html", {"view": view, "Phase": svc.Phase, "errors": {}})
+    return render(request, "designations/candidacy.html", {"view": view, "Phase": svc.Phase, "errors": {}})
 
 
 def _candidacy_action(action: Any) -> Any:
@@ -202,7 +198,7 @@ async def committee_page(request: Request) -> Response:
                                                                CommitteeMember.member_id == _me(request).id)) is not None
     # Supporters' names follow the designation's setting; the committee itself always sees them.
     names_visible = designation.endorsers_public or mine
-    return _render(request, "designations/committee.html", {
+    return render(request, "designations/committee.html", {
         "committee": committee, "candidacy": candidacy, "candidate": candidate, "federation": federation,
         "members": members if names_visible else [], "member_count": len(members), "meetings": meetings, "mine": mine})
 
@@ -242,12 +238,12 @@ async def questions(request: Request) -> Response:
         try:
             topic_id = await _write(request, lambda c, s, a: svc.ask_question(c, s, a, designation.id, draft["title"], draft["body"]).id)
         except ValidationFailed as exc:
-            return _render(request, "designations/ask.html", {"designation": designation, "draft": draft, "errors": exc.errors}, 422)
+            return render(request, "designations/ask.html", {"designation": designation, "draft": draft, "errors": exc.errors}, 422)
         except DomainError as exc:
             return _form_error(request, exc, f"/designations/{designation.slug}")
         return redirect(f"/t/{topic_id}")
     return redirect(f"/c/{category.slug}") if request.query_params.get("liste") else \
-        _render(request, "designations/ask.html", {"designation": designation, "draft": draft, "errors": {}})
+        render(request, "designations/ask.html", {"designation": designation, "draft": draft, "errors": {}})
 
 
 @page
@@ -256,7 +252,7 @@ async def matrix_page(request: Request) -> Response:
     with ctx.db.read() as session:
         designation = svc.designation_by_slug(session, request.path_params["slug"])
         data = svc.matrix(ctx, session, designation)
-    return _render(request, "designations/matrix.html", {"designation": designation, "matrix": data,
+    return render(request, "designations/matrix.html", {"designation": designation, "matrix": data,
                                                          "phase": svc.phase(designation, ctx.clock())})
 
 
@@ -284,10 +280,10 @@ async def quote_reply(request: Request) -> Response:
         try:
             await _write(request, replies.reply_to_quote, quote_id, draft)
         except ValidationFailed as exc:
-            return _render(request, "designations/quote_reply.html", {"quote": quote, "topic": topic, "post": post,
+            return render(request, "designations/quote_reply.html", {"quote": quote, "topic": topic, "post": post,
                                                                       "draft": draft, "errors": exc.errors}, 422)
         return redirect(f"/t/{topic.id}#q{quote.id}")
-    return _render(request, "designations/quote_reply.html", {"quote": quote, "topic": topic, "post": post,
+    return render(request, "designations/quote_reply.html", {"quote": quote, "topic": topic, "post": post,
                                                               "draft": draft, "errors": {}})
 
 
@@ -308,9 +304,9 @@ async def new_statement(request: Request) -> Response:
             topic_id = await _write(request, lambda c, s, a: statements.create_statement(
                 c, s, a, category.slug, draft["title"], draft["body"], draft["invitees"]).id)
         except ValidationFailed as exc:
-            return _render(request, "designations/statement_new.html", {"category": category, "draft": draft, "errors": exc.errors}, 422)
+            return render(request, "designations/statement_new.html", {"category": category, "draft": draft, "errors": exc.errors}, 422)
         return redirect(f"/t/{topic_id}")
-    return _render(request, "designations/statement_new.html", {"category": category, "draft": draft, "errors": {}})
+    return render(request, "designations/statement_new.html", {"category": category, "draft": draft, "errors": {}})
 
 
 def _signature_action(action: Any) -> Any:

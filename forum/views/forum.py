@@ -12,11 +12,7 @@ from forum.errors import Forbidden, NotAuthenticated, NotFound, RateLimited, Val
 from forum.models import Member
 from forum.services import notifications, posting
 from forum.views.post_form import PostForm, form_context, read_post_form
-from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect
-
-
-def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
-    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
+from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect, render
 
 
 def _require_member(request: Request) -> Member:
@@ -49,7 +45,7 @@ async def home(request: Request) -> Response:
     with ctx_of(request).db.read() as session:
         cats = queries.categories(session)
         latest = queries.latest_topics(session, 10, viewer.id)
-    return _render(request, "home.html", {"categories": cats, "latest": latest})
+    return render(request, "home.html", {"categories": cats, "latest": latest})
 
 
 @page
@@ -62,7 +58,7 @@ async def category(request: Request) -> Response:
         if cat is None:
             raise NotFound()
         topics, next_cursor = queries.topics_page(session, cat.id, cursor, ctx.settings.topics_per_page, viewer.id)
-    return _render(request, "category.html", {"category": cat, "topics": topics, "next_cursor": next_cursor, "cursor": cursor})
+    return render(request, "category.html", {"category": cat, "topics": topics, "next_cursor": next_cursor, "cursor": cursor})
 
 
 @page
@@ -75,10 +71,10 @@ async def new_topic(request: Request) -> Response:
     if cat is None:
         raise NotFound()
     if request.method == "GET":
-        return _render(request, "topic_new.html", {"category": cat, **form_context(PostForm())})
+        return render(request, "topic_new.html", {"category": cat, **form_context(PostForm())})
     form = await read_post_form(request, member)
     if form.action != "publish" or form.errors:
-        return _render(request, "topic_new.html", {"category": cat, **form_context(form)}, 422 if form.errors else 200)
+        return render(request, "topic_new.html", {"category": cat, **form_context(form)}, 422 if form.errors else 200)
 
     def write() -> int:
         with ctx.db.write() as session:
@@ -88,7 +84,7 @@ async def new_topic(request: Request) -> Response:
         topic_id = await in_thread(write)
     except (ValidationFailed, RateLimited) as exc:
         form.errors = _form_errors(exc)
-        return _render(request, "topic_new.html", {"category": cat, **form_context(form)}, exc.status_code)
+        return render(request, "topic_new.html", {"category": cat, **form_context(form)}, exc.status_code)
     return redirect(f"/t/{topic_id}")
 
 
@@ -116,7 +112,7 @@ def _topic_context(request: Request, topic_id: int, page_number: int) -> dict[st
 async def topic(request: Request) -> Response:
     context = _topic_context(request, request.path_params["topic_id"], _int_param(request, "page"))
     context.update(form_context(PostForm()))
-    return _render(request, "topic.html", context)
+    return render(request, "topic.html", context)
 
 
 @page
@@ -134,7 +130,7 @@ async def reply(request: Request) -> Response:
         last_page = max(1, _page_of(found[0].post_count, ctx.settings.posts_per_page))
         context = _topic_context(request, topic_id, last_page)
         context.update(form_context(form))
-        return _render(request, "topic.html", context, status)
+        return render(request, "topic.html", context, status)
 
     if form.action != "publish" or form.errors:
         return rerender(422 if form.errors else 200)
@@ -169,10 +165,10 @@ async def edit_post(request: Request) -> Response:
     if request.method == "GET":
         form = PostForm(body=post.source, quotes=current_quotes,
                         quoted_refs=[str(q.quoted_post_id or "") for q in current_quotes])
-        return _render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)})
+        return render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)})
     form = await read_post_form(request, member)
     if form.action != "publish" or form.errors:
-        return _render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)},
+        return render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)},
                        422 if form.errors else 200)
 
     def write() -> int:
@@ -183,7 +179,7 @@ async def edit_post(request: Request) -> Response:
         number = await in_thread(write)
     except ValidationFailed as exc:
         form.errors = exc.errors
-        return _render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)}, 422)
+        return render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)}, 422)
     return redirect(f"/t/{topic_row.id}?page={_page_of(number, ctx.settings.posts_per_page)}#p{post_id}")
 
 
@@ -205,7 +201,7 @@ async def post_history(request: Request) -> Response:
         diffs.append({"revision": rev, "editor": editor,
                       "diff": [(line[0], line[2:]) for line in lines if line[:1] in "+- "]})
         previous = rev.source
-    return _render(request, "post_history.html", {"post": post, "topic": topic_row, "revisions": list(reversed(diffs))})
+    return render(request, "post_history.html", {"post": post, "topic": topic_row, "revisions": list(reversed(diffs))})
 
 
 @page
@@ -216,7 +212,7 @@ async def profile(request: Request) -> Response:
     if found is None:
         raise NotFound()
     member, federation, post_count = found
-    return _render(request, "profile.html", {"member": member, "federation": federation, "post_count": post_count})
+    return render(request, "profile.html", {"member": member, "federation": federation, "post_count": post_count})
 
 
 @page
@@ -252,9 +248,9 @@ async def notification_preferences(request: Request) -> Response:
             with ctx.db.write() as session:
                 notifications.set_preference(session, member.id, value)
         except ValidationFailed as exc:
-            return _render(request, "notification_preferences.html", {"current": member.notify_pref.value, "errors": exc.errors, "saved": False}, 422)
-        return _render(request, "notification_preferences.html", {"current": value, "errors": {}, "saved": True})
-    return _render(request, "notification_preferences.html", {"current": member.notify_pref.value, "errors": {}, "saved": False})
+            return render(request, "notification_preferences.html", {"current": member.notify_pref.value, "errors": exc.errors, "saved": False}, 422)
+        return render(request, "notification_preferences.html", {"current": value, "errors": {}, "saved": True})
+    return render(request, "notification_preferences.html", {"current": member.notify_pref.value, "errors": {}, "saved": False})
 
 
 @page
@@ -267,4 +263,4 @@ async def notifications_page(request: Request) -> Response:
         with ctx.db.write() as session:
             notifications.mark_all_read(ctx, session, member.id)
         return redirect("/notifications")
-    return _render(request, "notifications.html", {"notifications": items})
+    return render(request, "notifications.html", {"notifications": items})

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from forum import queries, search
 from forum.models import Category, Federation
-from forum.web import ctx_of, in_thread, page
+from forum.web import ctx_of, in_thread, page, render
 
 
 @page
@@ -45,4 +45,4 @@ async def search_page(request: Request) -> Response:
         "page_url": lambda number: "/recherche?" + urlencode(wanted.params(number)),
         "post_url": lambda hit: f"/t/{hit.topic_id}?page={-(-hit.number // posts_per_page)}#p{hit.post_id}",
     }
-    return request.app.state.templates.TemplateResponse(request, "search.html", context)
+    return render(request, "search.html", context)
