@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -273,6 +274,9 @@ class PostRevision(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The quotes as they stood in this version: editing a quote is no silent edit either.
     quotes: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    # Whether others ever saw this version (published, or approved by moderation). A held
+    # version stays with its author and moderators: the history must not publish it later.
+    visible: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     editor: Mapped[Member] = relationship(lazy="raise")
 

@@ -57,6 +57,7 @@ class QuoteCard:
     reply_html: str | None = None
     reply_outdated: bool = False
     reply_id: int | None = None
+    reply_author: str | None = None
 
     @property
     def source_domain(self) -> str:
@@ -201,14 +202,17 @@ _POSTS_FOR_VIEWER = (
 )
 
 
+_REPLIER = Member.__table__.alias("replier")
 _QUOTE_CARDS = (
     select(Quote.id, Quote.post_id, Quote.position, Quote.kind, Quote.author, Quote.handle, Quote.said_at,
            Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
            Quote.quoted_member_id, Quote.findings, Quote.attachment_id, Attachment.filename,
            Attachment.content_type, Attachment.size, Attachment.sha256, QuoteReply.html.label("reply_html"),
-           QuoteReply.quote_text.label("reply_quote_text"), QuoteReply.id.label("reply_id"))
+           QuoteReply.quote_text.label("reply_quote_text"), QuoteReply.id.label("reply_id"),
+           _REPLIER.c.first_name.label("replier_first"), _REPLIER.c.last_name.label("replier_last"))
     .outerjoin(Attachment, Attachment.id == Quote.attachment_id)
     .outerjoin(QuoteReply, (QuoteReply.quote_id == Quote.id) & QuoteReply.hidden.is_(False))
+    .outerjoin(_REPLIER, _REPLIER.c.id == QuoteReply.member_id)
     .where(Quote.post_id.in_(bindparam("post_ids", expanding=True)))
     .order_by(Quote.post_id, Quote.position)
 )
@@ -256,6 +260,7 @@ def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[Qu
             r.context, r.text, r.quoted_post_id, r.quoted_member_id, r.findings or [], r.attachment_id, r.filename,
             r.content_type, r.size, r.sha256, r.reply_html,
             r.reply_html is not None and r.reply_quote_text != r.text, r.reply_id,
+            f"{r.replier_first} {r.replier_last}" if r.reply_id else None,
         ))
     return cards
 
@@ -272,13 +277,17 @@ def post_for_viewer(session: Session, post_id: int, viewer_id: int | None) -> tu
     return post, topic
 
 
-def revisions(session: Session, post_id: int) -> list[tuple[PostRevision, str]]:
-    rows = session.execute(
+def revisions(session: Session, post_id: int, include_unpublished: bool = False) -> list[tuple[PostRevision, str]]:
+    """A post's versions; versions that were never visible (held) only for its author and moderators."""
+    query = (
         select(PostRevision, Member.first_name, Member.last_name)
         .join(Member, Member.id == PostRevision.editor_id)
         .where(PostRevision.post_id == post_id)
         .order_by(PostRevision.number)
     )
+    if not include_unpublished:
+        query = query.where(PostRevision.visible.is_(True))
+    rows = session.execute(query)
     return [(rev, f"{first} {last}") for rev, first, last in rows]
 
 

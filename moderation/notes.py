@@ -29,10 +29,10 @@ NOTE_MAX = 2000
 
 # member id -> camp (the candidacy they support). Designations install the real lookup;
 # until then nobody has a camp, so no member note can be imposed.
-CampLookup = Callable[[Session, Iterable[int]], dict[int, str]]
+CampLookup = Callable[..., dict[int, str]]  # (session, member ids, as_of=datetime) -> {member id: camp}
 
 
-def _no_camps(session: Session, member_ids: Iterable[int]) -> dict[int, str]:
+def _no_camps(session: Session, member_ids: Iterable[int], as_of: object = None) -> dict[int, str]:
     return {}
 
 
@@ -123,7 +123,8 @@ def rate_note(ctx: Context, session: Session, actor: Member | None, note_id: int
         rating.helpful = helpful
     session.flush()
     votes = session.execute(select(NoteRating.member_id, NoteRating.helpful).where(NoteRating.note_id == note.id)).all()
-    camps = camp_lookup(session, [member_id for member_id, _ in votes])
+    # Camps as they stood when the note was proposed: switching sides later cannot tip it.
+    camps = camp_lookup(session, [member_id for member_id, _ in votes], as_of=note.created_at)
     shown = helpful_across_camps((camps.get(member_id), vote) for member_id, vote in votes)
     note.status = NoteStatus.SHOWN if shown else NoteStatus.PROPOSED
     return note

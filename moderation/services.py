@@ -86,7 +86,9 @@ def recusal_reason(actor: Member, post: Post, session: Session) -> str | None:
     reported = session.scalar(select(Report.id).where(Report.post_id == post.id, Report.reporter_id == actor.id).limit(1))
     if reported is not None:
         return "vous avez signalé ce message"
-    quoted = session.scalar(select(Quote.id).where(Quote.post_id == post.id, Quote.quoted_member_id == actor.id).limit(1))
+    # Only an internal quote names its person for sure; an author's claim cannot take a moderator off a case.
+    quoted = session.scalar(select(Quote.id).where(Quote.post_id == post.id, Quote.quoted_member_id == actor.id,
+                                                   Quote.quoted_post_id.is_not(None)).limit(1))
     if quoted is not None:
         return "ce message vous cite"
     for hook in RECUSAL_HOOKS:

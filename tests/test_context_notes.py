@@ -26,7 +26,7 @@ def test_rule_needs_two_ratings_helpful_in_each_of_two_camps():
 def camps(monkeypatch):
     """Camps as designations will give them (endorsements); here a plain mapping by member key."""
     mapping: dict[int, str] = {}
-    monkeypatch.setattr(notes, "camp_lookup", lambda session, ids: {i: mapping[i] for i in ids if i in mapping})
+    monkeypatch.setattr(notes, "camp_lookup", lambda session, ids, as_of=None: {i: mapping[i] for i in ids if i in mapping})
     return mapping
 
 

@@ -305,6 +305,8 @@ def endorse(ctx: Context, session: Session, actor: Member | None, candidacy_id: 
         raise ValidationFailed({"endorse": "Les parrainages ne sont pas ouverts pour cette désignation."})
     if not in_scope(member, designation):
         raise Forbidden("Cette désignation concerne une autre fédération.")
+    # One endorsement at a time per member: lock their row so two requests cannot both pass the check.
+    session.get(Member, member.id, with_for_update=True)
     active = session.scalars(select(Endorsement).where(Endorsement.designation_id == designation.id,
                                                        Endorsement.member_id == member.id,
                                                        Endorsement.withdrawn_at.is_(None))).all()
@@ -537,7 +539,7 @@ def candidacy_view(ctx: Context, session: Session, viewer: Member, candidacy_id:
     replies = [(topic_id, title, html) for topic_id, title, html in session.execute(
         select(Topic.id, Topic.title, Post.html).join(Post, Post.topic_id == Topic.id)
         .where(Post.author_id == member.id, Post.kind == PostKind.POSITION_REPLY, Post.status == PostStatus.PUBLISHED,
-               Post.masked_at.is_(None))
+               Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
         .order_by(Post.created_at))]
     quotes_about = [
         {"quote_id": q.id, "text": q.text, "context": q.context, "source_url": q.source_url, "topic_id": topic_id,
@@ -560,18 +562,30 @@ def candidacy_view(ctx: Context, session: Session, viewer: Member, candidacy_id:
     )
 
 
-def camps_of(session: Session, member_ids: Any) -> dict[int, str]:
-    """Which candidacy each member supports (their active endorsement, or their own candidacy):
-    the camps that context notes need to agree across."""
+def camps_of(session: Session, member_ids: Any, as_of: dt.datetime | None = None) -> dict[int, str]:
+    """Which validated candidacy each member supports (their endorsement, or their own candidacy):
+    the camps that context notes need to agree across.
+
+    `as_of` keeps only endorsements made before that moment (the note's proposal), so nobody can
+    change camp to tip one note; declared or refused candidacies make no camp.
+    """
     ids = list(member_ids)
     if not ids:
         return {}
-    camps = {member_id: f"candidature-{cid}" for member_id, cid in session.execute(
-        select(Endorsement.member_id, Endorsement.candidacy_id)
-        .where(Endorsement.member_id.in_(ids), Endorsement.withdrawn_at.is_(None)))}
+    endorsements = (
+        select(Endorsement.member_id, func.min(Endorsement.candidacy_id))
+        .join(Candidacy, Candidacy.id == Endorsement.candidacy_id)
+        .where(Endorsement.member_id.in_(ids), Endorsement.withdrawn_at.is_(None),
+               Candidacy.status == CandidacyStatus.VALIDATED)
+        .group_by(Endorsement.member_id)
+    )
+    if as_of is not None:
+        endorsements = endorsements.where(Endorsement.created_at <= as_of)
+    camps = {member_id: f"candidature-{cid}" for member_id, cid in session.execute(endorsements)}
     for member_id, cid in session.execute(
-        select(Candidacy.member_id, Candidacy.id).where(Candidacy.member_id.in_(ids),
-                                                        Candidacy.status.in_((CandidacyStatus.DECLARED, CandidacyStatus.VALIDATED)))
+        select(Candidacy.member_id, func.min(Candidacy.id))
+        .where(Candidacy.member_id.in_(ids), Candidacy.status == CandidacyStatus.VALIDATED)
+        .group_by(Candidacy.member_id)
     ):
         camps[member_id] = f"candidature-{cid}"
     return camps

@@ -118,15 +118,22 @@ def _validate_quotes(session: Session, actor: Member, quotes: Sequence[QuoteInpu
             if not visible:
                 errors[key + "quoted_post"] = "Indiquez un message du forum visible (son numéro ou son lien)."
             elif quoted is not None:
+                # The person quoted by an internal quote is the quoted post's author, whatever was typed.
                 quote.quoted_member_id = quoted.author_id
         ref = quote.quoted_member_ref.strip()
-        if ref:
+        if ref and quote.kind != QuoteKind.INTERNAL.value:
             found = session.scalar(select(Member.id).where(
                 (Member.email == ref.lower()) | (Member.membership_number == ref)))
             if found is None:
                 errors[key + "quoted_member"] = "Aucun·e adhérent·e ne correspond à cette adresse ou à ce numéro."
+            elif found == actor.id:
+                errors[key + "quoted_member"] = "Vous ne pouvez pas vous désigner comme la personne citée."
             else:
                 quote.quoted_member_id = found
+        for name in ("source_url", "archive_url"):
+            value = getattr(quote, name).strip()
+            if value and not value.lower().startswith(("https://", "http://")):
+                errors[key + name] = "Le lien doit commencer par https:// (ou http://)."
     return errors
 
 
@@ -227,8 +234,16 @@ def count_transition(session: Session, post: Post, old: PostStatus | None, new: 
     (a held topic must not show up as "1 sujet" to others). A post that becomes visible
     tells the members it quotes."""
     was, now = old == PostStatus.PUBLISHED, new == PostStatus.PUBLISHED
+    if now:
+        # The version others now see becomes part of the public history.
+        session.execute(update(PostRevision).where(PostRevision.post_id == post.id,
+                                                   PostRevision.number == post.revision_count).values(visible=True))
     if now and ctx is not None:
         _notify_quoted(ctx, session, post)
+        if post.kind == PostKind.STATEMENT:
+            from forum.services.statements import notify_invitees
+
+            notify_invitees(ctx, session, post)
     if was == now:
         return
     delta = 1 if now else -1
@@ -276,7 +291,7 @@ def _add_post(
     session.flush()
     snapshot = _save_quotes(session, post, quotes, findings)
     session.add(PostRevision(post_id=post.id, number=1, editor_id=author.id, source=source, html=html,
-                             created_at=now, quotes=snapshot))
+                             created_at=now, quotes=snapshot, visible=status == PostStatus.PUBLISHED))
     session.flush()
     ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=True)
     count_transition(session, post, None, post.status, ctx)
@@ -367,10 +382,12 @@ def edit_post(
     previous_status = post.status
     post.status = PostStatus.HELD if holds else PostStatus.PUBLISHED
     snapshot = _save_quotes(session, post, quotes, findings)
-    session.add(PostRevision(post_id=post.id, number=post.revision_count, editor_id=editor.id, source=body,
-                             html=post.html, created_at=now, quotes=snapshot))
+    revision = PostRevision(post_id=post.id, number=post.revision_count, editor_id=editor.id, source=body,
+                            html=post.html, created_at=now, quotes=snapshot)
+    session.add(revision)
     session.flush()
     ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=False)
+    revision.visible = post.status == PostStatus.PUBLISHED  # after moderation's handler had its say
     count_transition(session, post, previous_status, post.status, ctx)
     if post.kind == PostKind.STATEMENT:
         from forum.services.statements import after_statement_edit

@@ -50,9 +50,26 @@ def create_statement(ctx: Context, session: Session, actor: Member | None, categ
     assert post is not None
     for member in members:
         session.add(Cosignature(post_id=post.id, member_id=member.id, invited_at=ctx.clock()))
-        notify(ctx, session, member.id, f"{actor.display_name} vous invite à cosigner « {topic.title} ».",
-               link=f"/t/{topic.id}#p{post.id}", email_subject="Tribune : invitation à cosigner une déclaration")
+    session.flush()
+    if post.status == PostStatus.PUBLISHED:
+        notify_invitees(ctx, session, post)
+    # A held statement invites nobody yet: its title must not travel before moderation.
     return topic
+
+
+def notify_invitees(ctx: Context, session: Session, post: Post) -> None:
+    """Invite the co-signatories of a statement that others can now see (once each)."""
+    from forum.models import Notification
+
+    topic = session.get(Topic, post.topic_id)
+    author = session.get(Member, post.author_id)
+    assert topic is not None and author is not None
+    link = f"/t/{topic.id}#p{post.id}"
+    for member_id in session.scalars(select(Cosignature.member_id).where(Cosignature.post_id == post.id)):
+        if session.scalar(select(Notification.id).where(Notification.member_id == member_id,
+                                                        Notification.link == link)) is None:
+            notify(ctx, session, member_id, f"{author.display_name} vous invite à cosigner « {topic.title} ».",
+                   link=link, email_subject="Tribune : invitation à cosigner une déclaration")
 
 
 def _statement(session: Session, post_id: int) -> Post:
@@ -62,14 +79,17 @@ def _statement(session: Session, post_id: int) -> Post:
     return post
 
 
-def sign(ctx: Context, session: Session, actor: Member | None, post_id: int) -> Cosignature:
-    """An invited member signs the statement as it stands now (its current revision)."""
+def sign(ctx: Context, session: Session, actor: Member | None, post_id: int, revision: int | None = None) -> Cosignature:
+    """An invited member signs the version they were shown (`revision`); if the statement changed
+    in between, they are asked to read it again rather than signing a text they never saw."""
     if actor is None or actor.status != MemberStatus.ACTIVE:
         raise Forbidden()
     post = _statement(session, post_id)
     signature = session.scalar(select(Cosignature).where(Cosignature.post_id == post.id, Cosignature.member_id == actor.id))
     if signature is None:
         raise Forbidden("Vous n’êtes pas invité·e à cosigner cette déclaration.")
+    if revision is not None and revision != post.revision_count:
+        raise ValidationFailed({"sign": "La déclaration a été modifiée pendant votre lecture : relisez-la puis signez."})
     if signature.signed_revision == post.revision_count and signature.withdrawn_at is None:
         raise ValidationFailed({"sign": "Vous avez déjà signé cette version."})
     signature.signed_revision = post.revision_count

@@ -314,8 +314,15 @@ def _signature_action(action: Any) -> Any:
     async def endpoint(request: Request) -> Response:
         ctx = ctx_of(request)
         post_id = request.path_params["post_id"]
+        form = await read_form(request)
+        extra: list[Any] = []
+        if action is statements.sign:
+            try:
+                extra = [int(str(form.get("revision", "")))] if form.get("revision") else []
+            except ValueError:
+                extra = [-1]
         try:
-            await _write(request, action, post_id)
+            await _write(request, action, post_id, *extra)
         except DomainError as exc:
             return _form_error(request, exc, "/")
         with ctx.db.read() as session:

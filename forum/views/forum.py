@@ -193,7 +193,7 @@ async def post_history(request: Request) -> Response:
         if found is None:
             raise NotFound()
         post, topic_row = found
-        revs = queries.revisions(session, post_id)
+        revs = queries.revisions(session, post_id, include_unpublished=post.author_id == viewer.id or viewer.is_moderator)
     diffs = []
     previous = ""
     for rev, editor in revs:

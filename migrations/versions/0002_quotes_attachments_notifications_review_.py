@@ -117,6 +117,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('post_revisions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('quotes', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('visible', sa.Boolean(), nullable=False, server_default=sa.true()))
 
     with op.batch_alter_table('topics', schema=None) as batch_op:
         batch_op.add_column(sa.Column('status', sa.Enum('published', 'held', 'rejected', 'hidden', 'deleted', name='topic_status', native_enum=False, create_constraint=True, length=20), nullable=False, server_default='published'))
@@ -129,6 +130,7 @@ def downgrade() -> None:
         batch_op.drop_column('status')
 
     with op.batch_alter_table('post_revisions', schema=None) as batch_op:
+        batch_op.drop_column('visible')
         batch_op.drop_column('quotes')
 
     with op.batch_alter_table('posts', schema=None) as batch_op:
