@@ -69,6 +69,8 @@ ROUTES: list[Route] = [
     Route("/candidatures/{candidacy_id:int}/parrainage/retrait", designations.unendorse, methods=POST, name="unendorse"),
     Route("/candidatures/{candidacy_id:int}/comites", designations.create_committee, methods=POST, name="create_committee"),
     Route("/candidatures/{candidacy_id:int}/photo", designations.candidacy_photo, methods=POST, name="candidacy_photo"),
+    Route("/candidatures/{candidacy_id:int}/versions", designations.candidacy_versions, methods=GET,
+          name="candidacy_versions"),
     Route("/comites/{committee_id:int}", designations.committee_page, methods=GET, name="committee"),
     Route("/comites/{committee_id:int}/rejoindre", designations.join_committee, methods=POST, name="join_committee"),
     Route("/comites/{committee_id:int}/reunions", designations.add_meeting, methods=POST, name="add_meeting"),

@@ -471,3 +471,19 @@ def test_only_moderation_hides_a_reply_with_a_reason_and_a_journal_entry(client,
         assert session.scalar(select(AuditEntry.kind).where(AuditEntry.kind == "quote_reply_hidden")) is not None
     bodies = [mailbox.body(m) for m in mailbox.messages if "camille@example.org" in str(m["To"])]
     assert any("a été masquée par la modération" in body and "Insulte." in body for body in bodies)
+
+
+def test_every_version_of_a_profession_de_foi_is_viewable(client, world, clock):
+    slug = _open_designation(client, world)
+    clock.now = T0
+    world.member("camille")
+    cid = _declare(client, slug, "camille")
+    edited = _post(client, f"/candidatures/{cid}", f"/candidatures/{cid}/profession-de-foi",
+                   {"statement": "Je porte désormais un projet écologiste et social pour 2027."})
+    assert edited.status_code == 303
+    world.member("max")
+    _as(client, "max")
+    assert "voir toutes les versions" in client.get(f"/candidatures/{cid}").text
+    versions = client.get(f"/candidatures/{cid}/versions").text
+    assert "Version 2" in versions and "Version 1" in versions
+    assert "<del" in versions and "rassemblement" in versions and "écologiste" in versions

@@ -197,6 +197,8 @@ EXPECTED: dict[str, dict[str, dict[str, Expectation]]] = {
     "create_committee": {"POST": by_role(LOGIN, 422, 403, 422, 303, 422, 422)},
     # The candidate's photo: theirs only (an empty file is refused after the check).
     "candidacy_photo": {"POST": candidate_form(422)},
+    # Every version of a profession de foi, public to members like the candidacy page.
+    "candidacy_versions": {"GET": MEMBER_PAGE},
     # Hiding a quoted member's reply: moderation in scope (the quote is in a national category).
     "moderation_hide_reply": {"POST": paris_case_form(422)},
     "committee": {"GET": MEMBER_PAGE},

@@ -157,6 +157,26 @@ unendorse = _candidacy_action(lambda c, s, a, cid, form: svc.withdraw_endorsemen
 edit_statement = _candidacy_action(
     lambda c, s, a, cid, form: svc.edit_statement(c, s, a, cid, str(form.get("statement", ""))))
 @page
+async def candidacy_versions(request: Request) -> Response:
+    """Every version of a profession de foi, with what changed."""
+    from forum.models import CandidacyRevision
+    from forum.views.forum import revision_diffs
+
+    ctx = ctx_of(request)
+    with ctx.db.read() as session:
+        candidacy = session.get(Candidacy, request.path_params["candidacy_id"])
+        if candidacy is None:
+            raise NotFound()
+        member = session.get(Member, candidacy.member_id)
+        assert member is not None
+        rows = [(rev, member.display_name) for rev in session.scalars(
+            select(CandidacyRevision).where(CandidacyRevision.candidacy_id == candidacy.id)
+            .order_by(CandidacyRevision.number))]
+    return render(request, "designations/candidacy_versions.html",
+                  {"candidacy": candidacy, "member": member, "revisions": revision_diffs(rows)})
+
+
+@page
 async def candidacy_photo(request: Request) -> Response:
     from starlette.datastructures import UploadFile
 

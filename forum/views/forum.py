@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -194,6 +195,11 @@ async def post_history(request: Request) -> Response:
             raise NotFound()
         post, topic_row = found
         revs = queries.revisions(session, post_id, include_unpublished=post.author_id == viewer.id or viewer.is_moderator)
+    return render(request, "post_history.html", {"post": post, "topic": topic_row, "revisions": revision_diffs(revs)})
+
+
+def revision_diffs(revs: list[tuple[Any, str]]) -> list[dict[str, Any]]:
+    """Versions, newest first, each with its line diff against the one before (the first shows whole)."""
     diffs = []
     previous = ""
     for rev, editor in revs:
@@ -201,7 +207,7 @@ async def post_history(request: Request) -> Response:
         diffs.append({"revision": rev, "editor": editor,
                       "diff": [(line[0], line[2:]) for line in lines if line[:1] in "+- "]})
         previous = rev.source
-    return render(request, "post_history.html", {"post": post, "topic": topic_row, "revisions": list(reversed(diffs))})
+    return list(reversed(diffs))
 
 
 @page
