@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from forum.context import Context
 from forum.models import Category, Federation, Member, ModerationPolicy, Role
+from forum.mail import Mailer
 from forum.services import accounts, designations, posting
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -63,6 +64,11 @@ TOPICS = [
 ]
 
 
+class _QuietMailer(Mailer):
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
+        return None
+
+
 def _demo_designation(ctx: Context, session: Session, people: list[Member]) -> None:
     """A national designation with candidacies open, Camille and Jean validated, a few endorsements."""
     now = ctx.clock().astimezone(PARIS)
@@ -86,8 +92,10 @@ def _demo_designation(ctx: Context, session: Session, people: list[Member]) -> N
 
 def load_demo(ctx: Context) -> list[tuple[str, str, str]] | None:
     """Create the demo forum unless members exist; returns (email, name, role) of the demo logins."""
-    # The demo writes a dozen posts in a second: flood limits would refuse them.
-    ctx = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, seconds_between_posts=0, topics_per_day=0))
+    # The demo writes a dozen posts in a second: flood limits would refuse them. Its notifications
+    # stay in the forum: `make run` prints the logins, not a dozen sample emails.
+    ctx = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, seconds_between_posts=0, topics_per_day=0),
+                              mailer=_QuietMailer(ctx.settings))
     with ctx.db.write() as session:
         if (session.scalar(select(func.count()).select_from(Member)) or 0) > 0:
             return None
