@@ -165,14 +165,19 @@ async def appeal(request: Request) -> Response:
     return render(request, "moderation/appeal.html", context)
 
 
+def _appeals_context(rows: list[services.AppealRow], **overrides: object) -> dict[str, object]:
+    context: dict[str, object] = {"rows": rows, "reasons": services.REASONS, "action_labels": services.ACTION_LABELS,
+                                  "errors": {}, "chosen": {}}
+    context.update(overrides)
+    return context
+
+
 @page
 async def appeals(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.read() as session:
         rows = services.open_appeals(session, member_of(request))
-    return render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
-                                                        "action_labels": services.ACTION_LABELS, "errors": {},
-                                                        "chosen": {}})
+    return render(request, "moderation/appeals.html", _appeals_context(rows))
 
 
 @page
@@ -192,10 +197,8 @@ async def decide_appeal(request: Request) -> Response:
     except ValidationFailed as exc:
         with ctx.db.read() as session:
             rows = services.open_appeals(session, moderator)
-        return render(request, "moderation/appeals.html", {"rows": rows, "reasons": services.REASONS,
-                                                            "action_labels": services.ACTION_LABELS,
-                                                            "errors": exc.errors, "failed": appeal_id,
-                                                            "chosen": chosen}, 422)
+        context = _appeals_context(rows, errors=exc.errors, failed=appeal_id, chosen=chosen)
+        return render(request, "moderation/appeals.html", context, 422)
     return redirect("/moderation/appels?fait=1")
 
 
