@@ -5,7 +5,7 @@ The index lives in the database, next to what it indexes (migration 0005):
 - SQLite: the FTS5 table `post_search` (title, body), tokenizer `unicode61 remove_diacritics 2`,
   rowid = posts.id, the topic's title on its first post only. Triggers on posts and topics keep
   it in the writing transaction, and keep in it only the posts any member may read: published,
-  not masked, in a published topic. bm25 therefore never counts a hidden text either.
+  not masked, in a published topic. Word weights therefore never count a hidden text either.
 - PostgreSQL: STORED generated tsvector columns posts.search_vector (source) and
   topics.search_vector (title) with GIN indexes, in the configuration `tribune_french`
   (`french` stemming and stop words behind `unaccent`: "election" finds "élection").
@@ -15,24 +15,29 @@ opens its topic and the title matches. Visibility is checked again here, at quer
 viewer alike: held posts are never found, not even by their author (they are not published yet;
 the author finds them in the topic and in their notifications).
 
-Snippets come from the database (snippet()/highlight(), ts_headline) with control characters
-around the matches; `marked()` escapes the text and only then turns those into <mark>.
+At a million posts a common word matches most of them: only the CANDIDATES most recent matches
+are ranked (BM25 on SQLite, ts_rank on PostgreSQL), and past them the total is "more than"
+(see search()). bench/search.py measures it; bench/SEARCH.md has the figures.
+
+Snippets come from the database (highlight(), ts_headline) with control characters around the
+matches; `marked()` escapes the text and only then turns those into <mark>.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnClause, ColumnElement, Select, and_, case, column, func, literal_column, or_, select, table, union_all
+from sqlalchemy import ColumnClause, ColumnElement, Select, and_, case, column, func, literal_column, or_, select, table, text, union
 from sqlalchemy.dialects.postgresql import TSVECTOR, ts_headline, websearch_to_tsquery
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from forum.models import Category, Federation, Member, Post, PostStatus, Topic
 
@@ -41,6 +46,10 @@ MAX_PAGES = 25  # 500 results: past them, a query needs narrowing, not more pagi
 MAX_QUERY_LENGTH = 200
 MAX_AUTHOR_LENGTH = 100
 TITLE_WEIGHT = 2.0  # a word of the title counts twice a word of the text
+CANDIDATES = MAX_PAGES * PER_PAGE  # the most recent matches, ranked; past them a search says "more than"
+IDF_COUNT_CAP = 20_000  # rows counted for a word's weight; a word in more is "common" (see _idf)
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
+SNIPPET_WORDS = 32
 START, STOP = "\x02", "\x03"  # around matches in snippets; never shown, see marked()
 
 # The database objects of migration 0005, outside the models (not mapped, not created by them).
@@ -52,12 +61,11 @@ VECTOR_INDEXES = {"posts": "ix_posts_search_vector", "topics": "ix_topics_search
 
 _fts = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
 _fts_name: ColumnClause[Any] = literal_column(FTS_TABLE)
-_post_vectors = table("posts", column("id"), column(VECTOR_COLUMN, TSVECTOR))
-_topic_vectors = table("topics", column("id"), column(VECTOR_COLUMN, TSVECTOR))
+_fts_rowid_unindexed: ColumnClause[Any] = literal_column(f"+{FTS_TABLE}.rowid")
+_docsize = table(f"{FTS_TABLE}_docsize", column("id"), column("sz"))  # FTS5's own: each row's words per column
 
 _PG_BODY_HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \""
 _PG_TITLE_HEADLINE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
-_SQLITE_SNIPPET_TOKENS = 32
 
 
 # --- the query typed by the member ----------------------------------------------------------
@@ -100,12 +108,13 @@ def _fts5_phrase(term: Term, prefix: bool) -> str:
     return '"' + " ".join(term.words) + '"' + ("*" if prefix else "")
 
 
-def fts5_query(text: str) -> str | None:
+def fts5_query(text: str, prefix: bool = True) -> str | None:
     """The FTS5 MATCH expression for what the member typed, or None when there is no word.
 
     Every word is a quoted FTS5 string (never an operator); the last word, when typed bare and
-    3 letters or more, is also a prefix ("électi" finds "élections"). The query must match
-    within the text, or within the title (first posts only), like on PostgreSQL.
+    3 letters or more, is also a prefix ("électi" finds "élections") unless `prefix` is false.
+    The query must match within the text, or within the title (first posts only), like on
+    PostgreSQL.
     """
     groups = parse_query(text)
     if not groups:
@@ -114,7 +123,7 @@ def fts5_query(text: str) -> str | None:
     alternatives = []
     for group in groups:
         wanted = " AND ".join(
-            _fts5_phrase(term, term is last and not term.phrase and len(term.words[-1]) >= 3)
+            _fts5_phrase(term, prefix and term is last and not term.phrase and len(term.words[-1]) >= 3)
             for term in group if not term.negated
         )
         for term in group:
@@ -137,6 +146,7 @@ class SearchRequest:
     since: dt.date | None = None  # "du", Europe/Paris, included
     until: dt.date | None = None  # "au", Europe/Paris, included
     page: int = 1
+    sqlite: bool = field(default=False, compare=False)  # set by search(): how to write the filters
 
     @property
     def has_words(self) -> bool:
@@ -214,16 +224,17 @@ class Hit:
 @dataclass(frozen=True)
 class Results:
     hits: list[Hit] = field(default_factory=list)
-    total: int = 0  # every match, though only MAX_PAGES pages can be read
+    total: int = 0  # every match up to CANDIDATES; CANDIDATES + 1 means more (not counted)
     page: int = 1
 
     @property
     def pages(self) -> int:
-        return min(-(-self.total // PER_PAGE), MAX_PAGES)
+        return min(-(-min(self.total, CANDIDATES) // PER_PAGE), MAX_PAGES)
 
     @property
     def capped(self) -> bool:
-        return self.total > PER_PAGE * MAX_PAGES
+        """More matches than CANDIDATES: they were not counted, the page says "more than"."""
+        return self.total > CANDIDATES
 
 
 def marked(text: str | None) -> Markup:
@@ -252,41 +263,38 @@ def _paris_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc)
 
 
-def _matches_sqlite(expression: str) -> Select[Any]:
-    """(post id, rank): bm25 is lower for better matches, so its opposite."""
-    return select(
-        _fts.c.rowid.label("id"),
-        (-func.bm25(_fts_name, TITLE_WEIGHT, 1.0)).label("rank"),
-    ).where(_fts_name.op("MATCH")(expression))
+def _authors(session: Session, request: SearchRequest) -> list[int]:
+    """The ids of the members whose name holds every word of the author filter.
+
+    Read first, on their own: with a short list of ids the database walks those members' posts
+    and probes the index for each, instead of walking every match of a common word."""
+    full_name = Member.first_name + " " + Member.last_name
+    conditions = [
+        # SQLite lowers ASCII letters only: "élodie" would miss "Élodie" without the second form.
+        or_(full_name.icontains(word, autoescape=True), full_name.icontains(word.capitalize(), autoescape=True))
+        for word in request.author.split()
+    ]
+    return list(session.scalars(select(Member.id).where(*conditions)))
 
 
-def _matches_postgresql(text: str) -> Select[Any]:
-    """(post id, rank): the post's text, plus the title for a topic's first post (GIN indexes both)."""
-    query = websearch_to_tsquery(PG_CONFIG, text)
-    posts = _post_vectors.alias("post_vectors")
-    topics = _topic_vectors.alias("topic_vectors")
-    first = aliased(Post, name="first_posts")
-    in_text = select(
-        posts.c.id.label("id"), func.ts_rank(posts.c.search_vector, query, 1).label("rank"),
-    ).where(posts.c.search_vector.op("@@")(query))
-    in_title = select(
-        first.id.label("id"), (func.ts_rank(topics.c.search_vector, query, 1) * TITLE_WEIGHT).label("rank"),
-    ).join(topics, topics.c.id == first.topic_id).where(first.number == 1, topics.c.search_vector.op("@@")(query))
-    both = union_all(in_text, in_title).subquery("matches")
-    return select(both.c.id, func.sum(both.c.rank).label("rank")).group_by(both.c.id)
-
-
-def _filters(request: SearchRequest, tz: ZoneInfo) -> list[ColumnElement[bool]]:
+def _filters(request: SearchRequest, tz: ZoneInfo, authors: list[int] | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if request.category:
-        conditions.append(Category.slug == request.category)
+        conditions.append(Topic.category_id == select(Category.id).where(Category.slug == request.category)
+                          .scalar_subquery())
+    by_author: list[ColumnElement[bool]] = []
     if request.federation:
-        conditions.append(Federation.slug == request.federation)
-    full_name = Member.first_name + " " + Member.last_name
-    for word in request.author.split():
-        # SQLite lowers ASCII letters only: "élodie" would miss "Élodie" without the second form.
-        conditions.append(or_(full_name.icontains(word, autoescape=True),
-                              full_name.icontains(word.capitalize(), autoescape=True)))
+        by_author.append(Post.author_id.in_(
+            select(Member.id).join(Federation, Federation.id == Member.federation_id)
+            .where(Federation.slug == request.federation)))
+    if authors is not None:
+        by_author.append(Post.author_id.in_(authors))
+    if by_author and request.sqlite:
+        # The set of the authors' post ids, checked on each FTS5 row before any join. The unary
+        # plus keeps SQLite from probing FTS5 once per post id instead (~0.5 ms a probe).
+        conditions.append(_fts_rowid_unindexed.in_(select(Post.id).where(*by_author)))
+    else:
+        conditions.extend(by_author)
     if request.since:
         conditions.append(Post.created_at >= _paris_midnight(request.since, tz))
     if request.until:
@@ -294,35 +302,53 @@ def _filters(request: SearchRequest, tz: ZoneInfo) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _visible() -> ColumnElement[bool]:
+    """What every member may read: the same rule as the SQLite triggers of migration 0005, checked
+    again at query time (and the only check on PostgreSQL)."""
+    return and_(Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
+
+
+def _filtered(query: Select[Any], request: SearchRequest, tz: ZoneInfo, authors: list[int] | None) -> Select[Any]:
+    """`query` (over posts joined to topics) restricted to visible posts and to the filters."""
+    return query.where(_visible(), *_filters(request, tz, authors))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    post_id: int
+    score: float
+    title: str | None = None  # SQLite: the highlighted title (first posts) and text, START/STOP around matches
+    body: str | None = None
+
+
 def search(session: Session, request: SearchRequest, tz: ZoneInfo) -> Results:
-    """One page of ranked results among the posts every member may read."""
+    """One page of ranked results among the posts every member may read.
+
+    Ranking every match does not scale: a common word is in most of a million posts, and scoring,
+    sorting and counting them all took seconds. So the candidates are the CANDIDATES most recent
+    matches that pass visibility and the filters (one index walk by descending id, stopped early);
+    they are scored (BM25, title words counting TITLE_WEIGHT times) and sorted in memory, and a page
+    is a slice of them: page 25 costs what page 1 costs, no OFFSET in the database. Past
+    CANDIDATES matches, the total is not counted: the page says "more than". Snippets and the
+    other details are read for the shown page only.
+    """
     expression = fts5_query(request.text)  # None: no word to look for
     if expression is None or request.too_deep:
         return Results(page=request.page)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    matches = (_matches_sqlite(expression) if sqlite else _matches_postgresql(request.text)).subquery("hits")
-    visible = and_(Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
-    # Ranking sorts every match: it joins only what visibility and the filters need.
-    ranking = (
-        select(Post.id, func.count().over().label("total"))
-        .join(matches, matches.c.id == Post.id)
-        .join(Topic, Topic.id == Post.topic_id)
-    )
-    if request.category:
-        ranking = ranking.join(Category, Category.id == Topic.category_id)
-    if request.author or request.federation:
-        ranking = ranking.join(Member, Member.id == Post.author_id)
-    if request.federation:
-        ranking = ranking.join(Federation, Federation.id == Member.federation_id)
-    ranked = session.execute(
-        ranking.where(visible, *_filters(request, tz))
-        .order_by(matches.c.rank.desc(), Post.id.desc())
-        .limit(PER_PAGE)
-        .offset((request.page - 1) * PER_PAGE)
-    ).all()
-    if not ranked:
+    authors = _authors(session, request) if request.author else None
+    if authors == []:
         return Results(page=request.page)
-    ids = [r.id for r in ranked]
+    request = replace(request, sqlite=session.get_bind().dialect.name == "sqlite")
+    if request.sqlite:
+        candidates = _candidates_sqlite(session, request, tz, authors)
+    else:
+        candidates = _candidates_postgresql(session, request, tz, authors)
+    total = len(candidates)  # CANDIDATES + 1 means "more than CANDIDATES"
+    ranked = sorted(candidates[:CANDIDATES], key=lambda c: (-c.score, -c.post_id))
+    shown = ranked[(request.page - 1) * PER_PAGE:request.page * PER_PAGE]
+    if not shown:
+        return Results(total=total, page=request.page)
+    ids = [c.post_id for c in shown]
     details = {r.id: r for r in session.execute(
         select(Post.id, Post.topic_id, Post.number, Post.author_id, Post.created_at, Topic.title,
                Member.first_name, Member.last_name, Federation.name.label("federation"), Category.slug,
@@ -333,26 +359,255 @@ def search(session: Session, request: SearchRequest, tz: ZoneInfo) -> Results:
         .outerjoin(Federation, Federation.id == Member.federation_id)
         .where(Post.id.in_(ids))
     )}
-    highlights = _highlights_sqlite(session, expression, ids) if sqlite else _highlights_postgresql(session, request.text, ids)
+    if session.get_bind().dialect.name == "sqlite":
+        highlights: dict[int, tuple[str | None, str | None]] = {c.post_id: (c.title, snippet(c.body or "")) for c in shown}
+    else:
+        highlights = _highlights_postgresql(session, request.text, ids)
     hits = []
     for post_id in ids:
         r = details[post_id]
-        title, snippet = highlights.get(post_id, (None, None))
+        title, excerpt = highlights.get(post_id, (None, None))
         hits.append(Hit(
-            r.id, r.topic_id, r.number, marked(title) if title else marked(r.title), marked(snippet), r.author_id,
+            r.id, r.topic_id, r.number, marked(title) if title else marked(r.title), marked(excerpt), r.author_id,
             f"{r.first_name} {r.last_name}", r.federation, r.slug, r.category, r.created_at,
         ))
-    return Results(hits, ranked[0].total, request.page)
+    return Results(hits, total, request.page)
 
 
-def _highlights_sqlite(session: Session, expression: str, ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
-    """Only for the page's posts: snippet() costs a pass over each text."""
+# --- SQLite: candidates, BM25 and snippets from one FTS5 statement ------------------------------
+
+
+def _candidates_sqlite(session: Session, request: SearchRequest, tz: ZoneInfo, authors: list[int] | None) -> list[_Candidate]:
+    """The most recent matches (at most CANDIDATES + 1), scored.
+
+    One FTS5 statement walks the matches by descending rowid, keeps the visible ones that pass the
+    filters, and returns their highlighted title and text: term frequencies, lengths and later the
+    page's snippets all come from that text. FTS5's own bm25() is not used: its first call counts
+    every row holding each phrase (a full pass over a common word's list, twice with the title and
+    text columns, and a prefix word merges its whole list again each time), which alone costs more
+    than the budget of a search on a million posts.
+
+    A prefix (the last word, "logement" finding "logements") makes FTS5 merge the lists of every
+    longer word up front, whatever the LIMIT: ~50 ms for a word in most of a million posts. So when
+    the exact word is in more than IDF_COUNT_CAP posts, the newest matches of the exact words are
+    read first; only when they do not fill the window (filters narrowed them) is the prefix added.
+    A full window from the exact word is already more than can be read.
+    """
+    terms = _scored_terms(request.text)
+    found = {term: _count(session, _fts5_phrase(Term(term.words), prefix=False)) for term in terms if term.prefix}
+    common = any(count >= IDF_COUNT_CAP for count in found.values())
+    rows = _matches_sqlite(session, fts5_query(request.text, prefix=not common) or "", request, tz, authors)
+    if common and len(rows) <= CANDIDATES:
+        rows = _matches_sqlite(session, fts5_query(request.text) or "", request, tz, authors)
+    if not rows:
+        return []
+    rows_in_index, average_length = _index_totals(session)
+    unfiltered = not (request.category or request.federation or authors is not None or request.since or request.until)
+    for term in terms:
+        if len(terms) == 1 and unfiltered and len(rows) <= CANDIDATES:
+            found[term] = len(rows)  # every match was read: no second pass over a long list to count them
+        elif term not in found or (term.prefix and found[term] < IDF_COUNT_CAP):
+            found[term] = _count(session, _fts5_phrase(Term(term.words), prefix=term.prefix))
+    idf = {term: _idf(found[term], rows_in_index) for term in terms}
+    scored = []
+    folded: dict[str, tuple[str, ...]] = {}
+    for post_id, title, body, sizes in rows:
+        in_title = _frequencies(title or "", terms, folded)
+        in_body = _frequencies(body or "", terms, folded)
+        length = _varints_sum(sizes)
+        score = 0.0
+        for term in terms:
+            frequency = TITLE_WEIGHT * in_title[term] + in_body[term]
+            if frequency:
+                score += idf[term] * frequency * (BM25_K1 + 1) / (
+                    frequency + BM25_K1 * (1 - BM25_B + BM25_B * length / average_length))
+        scored.append(_Candidate(post_id, score, title or None, body))
+    return scored
+
+
+def _matches_sqlite(session: Session, expression: str, request: SearchRequest, tz: ZoneInfo,
+                    authors: list[int] | None) -> list[Any]:
+    """(rowid, highlighted title, highlighted text, sizes) of the newest visible matches."""
+    return list(session.execute(
+        _filtered(
+            select(_fts.c.rowid, func.highlight(_fts_name, 0, START, STOP), func.highlight(_fts_name, 1, START, STOP),
+                   _docsize.c.sz)
+            .select_from(_fts)
+            .join(_docsize, _docsize.c.id == _fts.c.rowid)
+            .join(Post, Post.id == _fts.c.rowid)
+            .join(Topic, Topic.id == Post.topic_id),
+            request, tz, authors,
+        )
+        .where(_fts_name.op("MATCH")(expression))
+        .order_by(_fts.c.rowid.desc())
+        .limit(CANDIDATES + 1)
+    ))
+
+
+@dataclass(frozen=True)
+class _ScoredTerm:
+    words: tuple[str, ...]  # folded: lower case, no diacritics, like the tokenizer
+    prefix: bool  # the last word also matches longer words
+
+
+def _fold(text: str) -> str:
+    """What `unicode61 remove_diacritics 2` keeps of a word: lower case, no diacritics."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).casefold()
+
+
+def _scored_terms(text: str) -> list[_ScoredTerm]:
+    """The wanted (not excluded) terms of a query, as fts5_query() matches them."""
+    groups = parse_query(text)
+    last = groups[-1][-1]
+    terms: list[_ScoredTerm] = []
+    for group in groups:
+        for term in group:
+            if term.negated:
+                continue
+            scored = _ScoredTerm(tuple(_fold(w) for w in term.words),
+                                 term is last and not term.phrase and len(term.words[-1]) >= 3)
+            if scored not in terms:
+                terms.append(scored)
+    return terms
+
+
+def _frequencies(highlighted: str, terms: list[_ScoredTerm], folded: dict[str, tuple[str, ...]]) -> dict[_ScoredTerm, int]:
+    """How often each term is marked in a highlighted column (`folded`: spans already folded)."""
+    counts = dict.fromkeys(terms, 0)
+    for span in _MARKED.findall(highlighted):
+        words = folded.get(span)
+        if words is None:
+            words = folded[span] = tuple(_fold(w) for w in _WORD.findall(span))
+        for term in terms:
+            if words == term.words or (
+                term.prefix and len(words) == len(term.words) and words[:-1] == term.words[:-1]
+                and words[-1].startswith(term.words[-1])
+            ):
+                counts[term] += 1
+                break
+    return counts
+
+
+_MARKED = re.compile(f"{START}([^{STOP}]*){STOP}")
+
+
+def _index_totals(session: Session) -> tuple[int, float]:
+    """(rows in the index, average words per row) from FTS5's averages record (id 1 of its data
+    table: varints, the row count then each column's word count), read in one page."""
+    block = session.scalar(text(f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1"))
+    values: list[int] = []
+    position = 0
+    while block and position < len(block):
+        value, position = _varint(block, position)
+        values.append(value)
+    if not values or values[0] == 0:
+        return 1, 1.0
+    return values[0], max(sum(values[1:]) / values[0], 1.0)
+
+
+def _varints_sum(data: bytes | None) -> int:
+    """The words of a row, all columns: FTS5's docsize record is one varint per column."""
+    total, position = 0, 0
+    while data and position < len(data):
+        value, position = _varint(data, position)
+        total += value
+    return total
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    """SQLite's variable-length integer, as FTS5 writes it: big-endian 7-bit groups, the 9th byte whole."""
+    value = 0
+    for index in range(9):
+        byte = data[position + index]
+        if index == 8:
+            return (value << 8) | byte, position + 9
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, position + index + 1
+    raise AssertionError("unreachable")
+
+
+def _idf(found: int, rows_in_index: int) -> float:
+    """BM25's inverse document frequency, the rows holding the term counted up to IDF_COUNT_CAP.
+
+    A word in more than IDF_COUNT_CAP rows is scored as if it were in IDF_COUNT_CAP: counting the
+    rows of a word found in most posts would cost a pass over its whole list, for weights that
+    barely differ among such common words."""
+    idf = math.log((rows_in_index - found + 0.5) / (found + 0.5))
+    return idf if idf > 0 else 1e-6  # as FTS5's bm25(): a word in most rows still counts a little
+
+
+def _count(session: Session, phrase: str) -> int:
+    matches: Select[Any] = select(literal_column("1")).select_from(_fts).where(_fts_name.op("MATCH")(phrase)).limit(IDF_COUNT_CAP)
+    return session.scalar(select(func.count()).select_from(matches.subquery())) or 0
+
+
+def snippet(highlighted: str, words: int = SNIPPET_WORDS) -> str:
+    """About `words` words of a highlighted text, around its densest run of matches, with "…" where
+    it was cut (what FTS5's snippet() gives, computed from the text already read)."""
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(highlighted)]
+    if len(spans) <= words:
+        return highlighted
+    is_match = []
+    inside = False
+    position = 0
+    for start, _end in spans:
+        for char in highlighted[position:start]:
+            if char == START:
+                inside = True
+            elif char == STOP:
+                inside = False
+        is_match.append(inside)
+        position = start
+    best, best_count = 0, -1
+    window = sum(is_match[:words])
+    for first in range(len(spans) - words + 1):
+        if first:
+            window += is_match[first + words - 1] - is_match[first - 1]
+        if window > best_count:
+            best, best_count = first, window
+    if best_count > 0:  # start a few words before the window's first match, for context
+        first_match = is_match.index(True, best)
+        best = max(0, min(first_match - words // 4, len(spans) - words))
+    start = spans[best][0]
+    if start and highlighted[start - 1] == START:
+        start -= 1
+    end = spans[best + words - 1][1]
+    if end < len(highlighted) and highlighted[end] == STOP:
+        end += 1
+    return ("…" if best else "") + highlighted[start:end] + ("…" if best + words < len(spans) else "")
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+def _candidates_postgresql(session: Session, request: SearchRequest, tz: ZoneInfo,
+                           authors: list[int] | None) -> list[_Candidate]:
+    """The most recent matches (at most CANDIDATES + 1), ranked by ts_rank (title TITLE_WEIGHT times).
+
+    Two branches, each ordered by descending id and limited: posts whose text matches, first posts
+    whose topic's title matches. Each lets the planner choose between the GIN index (a rare word)
+    and walking the primary key backwards, testing the stored vector (a common word: the first
+    CANDIDATES matches come quickly); ts_rank then reads only the candidates' vectors."""
+    query = websearch_to_tsquery(PG_CONFIG, request.text)
+    post_vector = literal_column(f"posts.{VECTOR_COLUMN}", TSVECTOR)
+    topic_vector = literal_column(f"topics.{VECTOR_COLUMN}", TSVECTOR)
+    in_text = _filtered(select(Post.id).join(Topic, Topic.id == Post.topic_id), request, tz, authors) \
+        .where(post_vector.op("@@")(query)).order_by(Post.id.desc()).limit(CANDIDATES + 1)
+    in_title = _filtered(select(Post.id).join(Topic, Topic.id == Post.topic_id), request, tz, authors) \
+        .where(Post.number == 1, topic_vector.op("@@")(query)).order_by(Post.id.desc()).limit(CANDIDATES + 1)
+    both = union(in_text.subquery().select(), in_title.subquery().select()).subquery("candidates")
+    newest = select(both.c.id).order_by(both.c.id.desc()).limit(CANDIDATES + 1).subquery("newest")
+    text_rank = case((post_vector.op("@@")(query), func.ts_rank(post_vector, query, 1)), else_=0.0)
+    title_rank = case((and_(Post.number == 1, topic_vector.op("@@")(query)),
+                       func.ts_rank(topic_vector, query, 1) * TITLE_WEIGHT), else_=0.0)
     rows = session.execute(
-        select(_fts.c.rowid, func.highlight(_fts_name, 0, START, STOP),
-               func.snippet(_fts_name, 1, START, STOP, "…", _SQLITE_SNIPPET_TOKENS))
-        .where(_fts_name.op("MATCH")(expression), _fts.c.rowid.in_(ids))
-    )
-    return {rowid: (title, snippet) for rowid, title, snippet in rows}
+        select(Post.id, text_rank + title_rank)
+        .join(newest, newest.c.id == Post.id)
+        .join(Topic, Topic.id == Post.topic_id)
+        .order_by(Post.id.desc())
+    ).all()
+    return [_Candidate(post_id, float(rank)) for post_id, rank in rows]
 
 
 def _highlights_postgresql(session: Session, text: str, ids: list[int]) -> dict[int, tuple[str | None, str | None]]:

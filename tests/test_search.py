@@ -354,3 +354,71 @@ def test_the_search_box_is_in_every_members_header(client, world):
     client.cookies.clear()
     response = client.get("/recherche?q=x")
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion?next=")
+
+
+# --- at scale: a bounded window of candidates, ranked ------------------------------------------
+
+
+def test_the_most_relevant_match_comes_first(client, world):
+    world.member("lea")
+    world.member("max")
+    filler = " ".join(["Un long message sur la vie de la section et ses réunions du mardi soir."] * 6)
+    _, passing = _topic(world, "lea", "general", "Compte rendu", filler + " On a parlé de logement une fois.")
+    _, focused = _topic(world, "lea", "general", "Le logement d’abord", "Logement, logement : notre priorité.")
+    _, newest = _topic(world, "lea", "general", "Divers", filler + " Et le logement, aussi.")
+    login(client, "max@example.org")
+    ranked = found(search(client, q="logement"))
+    assert ranked[0] == focused and set(ranked) == {passing, focused, newest}
+
+
+def test_past_the_window_results_are_not_counted_and_paging_stays_in_it(client, world, monkeypatch):
+    import forum.search
+
+    monkeypatch.setattr(forum.search, "MAX_PAGES", 2)
+    monkeypatch.setattr(forum.search, "CANDIDATES", 2 * PER_PAGE)
+    world.member("lea")
+    topic_id, first = _topic(world, "lea", "general", "Une très longue discussion", "Premier message, hors sujet.")
+    ids = [_reply(world, "lea", topic_id, f"Message {n} sur la fenêtre des résultats.") for n in range(2, 47)]
+    login(client, "lea@example.org")
+    pages = [search(client, q="fenêtre", page=str(n)) for n in (1, 2)]
+    assert "Plus de 40 résultats\xa0: les 40 plus récents sont classés par pertinence" in pages[0].text
+    assert "45 résultats" not in pages[0].text and "page 1 sur 2" in pages[0].text
+    seen = found(pages[0]) + found(pages[1])
+    assert len(seen) == len(set(seen)) == 40 and set(seen) == set(ids[-40:])  # the 40 newest matches
+    assert "Les résultats s’arrêtent à la page 2" in search(client, q="fenêtre", page="3").text
+    # Narrowed under the window, the count is exact again.
+    narrowed = search(client, q="fenêtre", du="2000-01-01")
+    assert "Plus de 40" in narrowed.text
+    exact = search(client, q="fenêtre -Message")
+    assert found(exact) == [] and "Aucun message publié ne correspond" in exact.text
+    assert first not in seen
+
+
+def test_a_common_word_still_finds_its_longer_forms_when_they_fit(client, world, monkeypatch):
+    """SQLite reads a very common word without its prefix first, and adds the prefix when the
+    window is not full: "logement" still finds "logements"."""
+    import forum.search
+
+    monkeypatch.setattr(forum.search, "IDF_COUNT_CAP", 3)  # "logement" counts as very common
+    world.member("lea")
+    world.member("max")
+    singular = [_topic(world, "lea", "general", f"Sujet {n}", f"Le logement, encore, numéro {n}.")[1] for n in range(4)]
+    _, plural = _topic(world, "lea", "general", "Autre sujet", "Des logements pour tous.")
+    login(client, "max@example.org")
+    assert set(found(search(client, q="logement"))) == {*singular, plural}
+
+
+def test_long_posts_get_a_snippet_around_the_match(client, world):
+    world.member("lea")
+    world.member("max")
+    before = " ".join(f"avant{n}" for n in range(60))
+    after = " ".join(f"apres{n}" for n in range(60))
+    _, post_id = _topic(world, "lea", "general", "Un long texte", f"{before} notre <b>référendum</b> interne {after}")
+    login(client, "max@example.org")
+    page = search(client, q="référendum")
+    assert found(page) == [post_id]
+    [excerpt] = excerpts(page)
+    assert "<mark>référendum</mark>" in excerpt
+    assert "avant0 " not in excerpt and "apres59" not in excerpt  # an excerpt, not the whole text
+    if world.ctx.db.is_sqlite:  # (PostgreSQL's ts_headline drops what it reads as tags)
+        assert "&lt;b&gt;" in excerpt and excerpt.startswith("…") and excerpt.endswith("…") and len(excerpt.split()) <= 40

@@ -41,7 +41,7 @@ async def search_page(request: Request) -> Response:
         "federations": federations,
         "per_page": search.PER_PAGE,
         "max_pages": search.MAX_PAGES,
-        "max_results": search.MAX_PAGES * search.PER_PAGE,
+        "max_results": search.CANDIDATES,  # only the newest CANDIDATES matches are ranked and paged
         "page_url": lambda number: "/recherche?" + urlencode(wanted.params(number)),
         "post_url": lambda hit: f"/t/{hit.topic_id}?page={-(-hit.number // posts_per_page)}#p{hit.post_id}",
     }
