@@ -1,4 +1,8 @@
-"""Outgoing email: a console backend for development, SMTP otherwise."""
+"""Outgoing email: a console backend for development, SMTP otherwise.
+
+Messages are multipart/alternative: a plain-text part and a simple HTML part, both rendered
+from templates/email/<name>.txt and .html (the HTML autoescaped, no remote image, absolute links).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import smtplib
 import sys
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
+
+from jinja2 import Environment
 
 from forum.settings import Settings
 
@@ -16,6 +23,24 @@ log = logging.getLogger("tribune.mail")
 class Mailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._templates: Environment | None = None
+
+    def render(self, template: str, context: dict[str, Any]) -> tuple[str, str]:
+        """The plain-text and HTML bodies of email/<template>; render before the transaction commits,
+        so that a template error fails the action instead of a message that never leaves."""
+        if self._templates is None:
+            from forum.templating import make_environment
+
+            self._templates = make_environment(self.settings)
+        values = {"lang": self.settings.locale, **context}
+        text = self._templates.get_template(f"email/{template}.txt").render(values)
+        html = self._templates.get_template(f"email/{template}.html").render(values)
+        return text, html
+
+    def send_template(self, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
+        """Render email/<template> (text and HTML) and send it."""
+        text, html = self.render(template, context)
+        self.send(to, subject, text, html)
 
     def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
         """Send one message; raises on an SMTP failure so the caller's transaction rolls back."""

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum import journal
+from forum.charts import Bar, BarChart, Group, month_label
 from forum.models import AuditEntry
 from moderation.services import REASONS
 
@@ -20,6 +21,7 @@ ACTION_NAMES = {
     "approve": "approuvé", "reject": "refusé", "request_changes": "modification demandée", "keep": "gardé",
     "hide": "masqué", "restore": "rétabli", "lock": "sujet verrouillé", "warn": "avertissement", "suspend": "suspension",
 }
+CHART_MONTHS = 12
 OUTCOME_NAMES = {"upheld": "maintenue en appel", "overturned": "annulée en appel", "open": "appel en cours"}
 
 
@@ -37,12 +39,14 @@ class PublicDecision:
 class Transparency:
     decisions: list[PublicDecision]
     monthly: list[tuple[str, dict[str, int]]]
+    # The last CHART_MONTHS months with decisions, each kind a bar: the page's picture and its table.
+    chart: BarChart
     next_before: int | None
     entries: int
     head_hash: str
 
 
-def transparency(session: Session, before: int | None = None, limit: int = 50) -> Transparency:
+def transparency(session: Session, before: int | None = None, limit: int = 50, locale: str = "fr") -> Transparency:
     query = (select(AuditEntry.seq, AuditEntry.created_at, AuditEntry.public)
              .where(AuditEntry.kind == "decision").order_by(AuditEntry.seq.desc()).limit(limit + 1))
     if before:
@@ -66,5 +70,10 @@ def transparency(session: Session, before: int | None = None, limit: int = 50) -
         month = at.astimezone(PARIS).strftime("%Y-%m")
         counts.setdefault(month, Counter())[ACTION_NAMES.get(str(public.get("action")), "?")] += 1
     monthly = [(month, dict(counter)) for month, counter in sorted(counts.items(), reverse=True)]
+    chart = BarChart(tuple(
+        Group(month_label(int(month[:4]), int(month[5:7]), locale),
+              tuple(Bar(kind, n) for kind, n in sorted(counter.items(), key=lambda item: (-item[1], item[0]))))
+        for month, counter in monthly[:CHART_MONTHS]
+    ))
     entries, head = journal.head(session)
-    return Transparency(decisions, monthly, rows[limit - 1].seq if len(rows) > limit else None, entries, head)
+    return Transparency(decisions, monthly, chart, rows[limit - 1].seq if len(rows) > limit else None, entries, head)

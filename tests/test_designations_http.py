@@ -159,7 +159,7 @@ def test_endorsements_one_per_designation_counted_by_federation_and_withdrawal_l
     second = _post(client, f"/candidatures/{c2}", f"/candidatures/{c2}/parrainage", {})
     assert second.status_code == 422 and "déjà une autre candidature" in second.text
     page = client.get(f"/candidatures/{c1}").text
-    assert "Parrainages : 1" in page and "Rhône" in page and "Max Test" in page
+    assert "Parrainages\u00a0: 1" in page and "Rhône" in page and "Max Test" in page
     assert _post(client, f"/candidatures/{c1}", f"/candidatures/{c1}/parrainage/retrait", {}).status_code == 303
     assert _post(client, f"/candidatures/{c2}", f"/candidatures/{c2}/parrainage", {}).status_code == 303
     with world.ctx.db.read() as session:

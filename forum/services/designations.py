@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum import journal
+from forum.charts import BarChart
 from forum.context import Context
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.markup import render_markdown
@@ -334,6 +335,20 @@ def withdraw_endorsement(ctx: Context, session: Session, actor: Member | None, c
     endorsement.withdrawn_at = ctx.clock()
     journal.append(session, "endorsement_withdrawn", {"candidacy_id": candidacy_id}, {"member_id": member.id}, now=ctx.clock())
     return endorsement
+
+
+def endorsements_by_federation(session: Session, designation_id: int) -> BarChart:
+    """Active endorsements of a designation's candidacies, counted by the endorsers' federation,
+    largest first (the designation page's chart)."""
+    count = func.count(Endorsement.id)
+    rows = session.execute(
+        select(Federation.name, count).select_from(Endorsement)
+        .join(Member, Member.id == Endorsement.member_id).outerjoin(Federation, Federation.id == Member.federation_id)
+        .where(Endorsement.designation_id == designation_id, Endorsement.withdrawn_at.is_(None))
+        .group_by(Federation.name)
+    ).all()
+    named = [(name or "sans fédération", n) for name, n in rows]
+    return BarChart.of(sorted(named, key=lambda row: (-row[1], row[0])))
 
 
 def _endorses(session: Session, member_id: int, candidacy_id: int) -> bool:

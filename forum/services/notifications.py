@@ -27,10 +27,11 @@ def notify(ctx: Context, session: Session, member_id: int, text: str, link: str 
     session.add(notification)
     row = session.execute(select(Member.email, Member.notify_pref).where(Member.id == member_id)).first()
     if email_subject and row is not None and row.notify_pref == NotifyPref.EACH:
-        body = email_text or text
-        if link:
-            body += f"\n\n{ctx.url(link)}\n"
-        body += "\n\n--\nVos préférences de notification : " + ctx.url("/notifications/preferences") + "\n"
+        subject = email_subject
+        body, html = ctx.mailer.render("notification", {
+            "subject": subject, "text": email_text or text, "link": ctx.url(link) if link else "",
+            "preferences": ctx.url("/notifications/preferences"),
+        })
         # Marked as emailed with the notice itself; the message leaves once the transaction
         # committed, so nobody is told of a decision that was rolled back.
         notification.emailed_at = ctx.clock()
@@ -38,7 +39,7 @@ def notify(ctx: Context, session: Session, member_id: int, text: str, link: str 
 
         def send() -> None:
             try:
-                ctx.mailer.send(address, email_subject, body)
+                ctx.mailer.send(address, subject, body, html)
             except OSError as exc:
                 log.error("notification email to member %s failed: %s", member_id, exc)
 
@@ -68,10 +69,13 @@ def send_digests(ctx: Context, session: Session) -> int:
     sent = 0
     for items in by_member.values():
         email, first = items[0][1], items[0][2]
-        lines = [f"- {n.text}" + (f"\n  {ctx.url(n.link)}" if n.link else "") for n, _, _ in items]
-        body = f"Bonjour {first},\n\nVoici vos notifications Tribune des dernières 24 heures :\n\n" + "\n".join(lines) + "\n"
+        subject = f"Tribune : {len(items)} notification(s)"
         try:
-            ctx.mailer.send(email, f"Tribune : {len(items)} notification(s)", body)
+            ctx.mailer.send_template(email, subject, "digest", {
+                "subject": subject, "first_name": first,
+                "items": [(n.text, ctx.url(n.link) if n.link else "") for n, _, _ in items],
+                "preferences": ctx.url("/notifications/preferences"),
+            })
         except OSError as exc:
             log.error("digest to %s failed: %s", email, exc)
             continue

@@ -106,10 +106,11 @@ async def designation_page(request: Request) -> Response:
         federation = session.scalar(select(Federation.name).where(Federation.id == designation.federation_id)) \
             if designation.federation_id else None
         category = svc.questions_category(session, designation)
+        by_federation = svc.endorsements_by_federation(session, designation.id)
     return render(request, "designations/page.html", {
         "designation": designation, "phase": svc.phase(designation, ctx.clock()), "candidacies": candidacies,
         "counts": counts, "mine": mine, "federation": federation, "in_scope": svc.in_scope(me, designation),
-        "category": category, "errors": {}, "Phase": svc.Phase,
+        "category": category, "errors": {}, "Phase": svc.Phase, "by_federation": by_federation,
     })
 
 
