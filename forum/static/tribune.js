@@ -3,7 +3,11 @@
   "use strict";
 
   // Move focus to the first field in error, so keyboard and screen-reader users land on it.
+  // A group in error (a fieldset of radio buttons) cannot take the focus: its first choice does.
   var invalid = document.querySelector("[aria-invalid='true']");
+  if (invalid && invalid.tagName === "FIELDSET") {
+    invalid = invalid.querySelector("input:not([type='hidden']), select, textarea");
+  }
   if (invalid) {
     invalid.focus();
   }
