@@ -35,6 +35,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	@$(PY) bench/run.py
 
+# Bounded load test: 64 members for 60 s against 2 workers, SQLite then PostgreSQL (LOAD_ARGS="--duration 10").
+.PHONY: load
+load: $(STAMP)
+	@$(PY) bench/load.py $(LOAD_ARGS)
+
 messages: $(STAMP)
 	@$(VENV)/bin/pybabel extract -F babel.cfg -o forum/locale/messages.pot --no-location --sort-output --project Tribune --ignore-dirs='.venv bench tests var' .
 	@$(VENV)/bin/pybabel update -i forum/locale/messages.pot -d forum/locale -D messages

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.context import Context
-from forum.errors import DomainError
+from forum.errors import DomainError, RateLimited
 from forum.models import Member, Role
 from forum.settings import Settings, SettingsError
 
@@ -183,15 +183,21 @@ def cmd_invite(ctx: Context, args: argparse.Namespace) -> int:
                     failed += 1
                 else:
                     ids.append(member_id)
+    limited = 0
     for member_id in ids:
         # One transaction per email: a failure stops nothing already sent.
-        with ctx.db.write() as session:
-            member = session.get(Member, member_id)
-            assert member is not None
-            accounts.send_invitation(ctx, session, member)
-            sent += 1
-    print(f"Invitations envoyées : {sent}" + (f", introuvables : {failed}" if failed else "") + ".")
-    return 1 if failed else 0
+        try:
+            with ctx.db.write() as session:
+                member = session.get(Member, member_id)
+                assert member is not None
+                accounts.send_invitation(ctx, session, member)
+                sent += 1
+        except RateLimited as exc:
+            print(f"  non envoyée : {exc.message}", file=sys.stderr)
+            limited += 1
+    print(f"Invitations envoyées : {sent}" + (f", introuvables : {failed}" if failed else "")
+          + (f", non envoyées (limite) : {limited}" if limited else "") + ".")
+    return 1 if failed or limited else 0
 
 
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:

@@ -50,6 +50,16 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class FormRateLimited(RateLimited, ValidationFailed):
+    """A limit met on submitting a form: a RateLimited (429, Retry-After) that form views,
+    which catch ValidationFailed, also show as the error of `field` with the draft kept."""
+
+    def __init__(self, field: str, message: str, retry_after: int) -> None:
+        DomainError.__init__(self, message)
+        self.retry_after = retry_after
+        self.errors = {field: message}
+
+
 def wait_message(seconds: int) -> str:
     """French wording for a delay: "dans 3 minutes", "dans 40 secondes"."""
     if seconds >= 3600:

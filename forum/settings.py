@@ -74,6 +74,13 @@ class Settings:
     # Flood limits (0 turns one off): seconds between two posts of a member, topics a day.
     seconds_between_posts: int = 10
     topics_per_day: int = 20
+    # Further abuse limits, counted in the database like the flood limits (0 turns one off):
+    # edits of one's posts an hour, context notes a member proposes a day, reports a member
+    # files an hour, invitation emails one address receives a day.
+    edits_per_hour: int = 20
+    notes_per_day: int = 10
+    reports_per_hour: int = 10
+    invitations_per_day: int = 3
     topics_per_page: int = 30
     timezone: str = "Europe/Paris"
     locale: str = "fr"
@@ -113,6 +120,10 @@ class Settings:
             max_body_bytes=_int("TRIBUNE_MAX_BODY_BYTES", 2 * 1024 * 1024),
             seconds_between_posts=_int("TRIBUNE_SECONDS_BETWEEN_POSTS", 10),
             topics_per_day=_int("TRIBUNE_TOPICS_PER_DAY", 20),
+            edits_per_hour=_int("TRIBUNE_EDITS_PER_HOUR", 20),
+            notes_per_day=_int("TRIBUNE_NOTES_PER_DAY", 10),
+            reports_per_hour=_int("TRIBUNE_REPORTS_PER_HOUR", 10),
+            invitations_per_day=_int("TRIBUNE_INVITATIONS_PER_DAY", 3),
             debug=_bool("TRIBUNE_DEBUG", False),
             locale=os.environ.get("TRIBUNE_LOCALE", "fr"),
             dkim_dns=os.environ.get("TRIBUNE_DKIM_DNS", "off"),

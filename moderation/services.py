@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from forum import journal, security
 from forum.context import Context
-from forum.errors import Forbidden, NotFound, RateLimited, ValidationFailed, wait_message
+from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.models import Category, Federation, Member, MemberStatus, Post, PostStatus, Quote, QuoteReply, Topic
 from forum.services.accounts import apply_status
 from forum.services.notifications import notify
@@ -63,7 +63,6 @@ ADVERSE = {Action.REJECT, Action.HIDE, Action.LOCK, Action.WARN, Action.SUSPEND,
 APPEAL_DAYS = 14
 CLAIM_MINUTES = 30
 MAX_SUSPEND_DAYS = 365
-REPORTS_PER_HOUR = security.Limit("reports", 10, 3600)
 
 
 def require_moderator(actor: Member | None) -> Member:
@@ -175,10 +174,8 @@ def report_post(ctx: Context, session: Session, reporter: Member | None, post_id
     if errors:
         raise ValidationFailed(errors)
     now = ctx.clock()
-    wait = security.retry_after(session, REPORTS_PER_HOUR, str(reporter.id), now)
-    if wait:
-        raise RateLimited(f"Vous avez fait beaucoup de signalements. Réessayez {wait_message(wait)}.", wait)
-    security.record_event(session, REPORTS_PER_HOUR, str(reporter.id), now)
+    security.throttle(session, security.Limit("reports", ctx.settings.reports_per_hour, 3600),
+                      str(reporter.id), "Vous avez fait beaucoup de signalements. Réessayez {wait}.", now)
     reason = {"source": "report", "code": reason_code, "message": "Signalement : " + REPORT_REASONS[reason_code]}
     item = _open_item(session, post)
     if item is None:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum import queries
-from forum.errors import NotFound, ValidationFailed
+from forum.errors import NotFound, RateLimited, ValidationFailed
 from sqlalchemy import select
 
 from forum.models import Federation, Post, Quote
@@ -222,6 +222,15 @@ async def add_note(request: Request) -> Response:
 
     try:
         topic_id = await in_thread(write)
+    except RateLimited as exc:
+        from forum.views.errors import error_page
+
+        # The inline note form cannot be shown again here: give the draft back in the page.
+        draft = str(form.get("note", "")).strip()
+        kept = f" Votre note n’a pas été enregistrée ; la voici pour la reprendre : « {draft} »" if draft else ""
+        response = error_page(request, 429, exc.message + kept)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except ValidationFailed as exc:
         from forum.views.errors import error_page
 
@@ -261,7 +270,7 @@ async def transparency_page(request: Request) -> Response:
     ctx = ctx_of(request)
     before = _int_or_none(request.query_params.get("avant"))
     with ctx.db.read() as session:
-        data = transparency.transparency(session, before)
+        data = transparency.transparency(session, before, locale=ctx.settings.locale)
     return render(request, "moderation/transparency.html", {"data": data, "before": before})
 
 

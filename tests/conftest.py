@@ -7,14 +7,9 @@ PostgreSQL. A missing system part skips with its reason locally and fails under 
 
 from __future__ import annotations
 
-import glob
-import itertools
 import os
 import re
 import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +25,9 @@ from forum.context import Context
 from forum.db import Database, make_engine
 from forum.migrate import upgrade
 from forum.settings import Settings
+from tests.servers import PgCluster, free_port, pg_bin, throwaway_pg_cluster
+
+__all__ = ["PgCluster", "free_port"]  # re-exported: tests import them from here
 
 pytest_plugins = ["tests.browser_fixtures"]
 
@@ -72,65 +70,11 @@ def cheap_password_hashing() -> Iterator[None]:
     security.password_hasher = strong
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# --- PostgreSQL -------------------------------------------------------------------------
-
-
-@dataclass
-class PgCluster:
-    port: int
-    user: str = "tribune"
-    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
-    bindir = _pg_bin()
-    require(bindir is not None, "binaires PostgreSQL introuvables (apt-get install postgresql)")
-    assert bindir is not None
-    root = Path(tempfile.mkdtemp(prefix="tribune-pg-"))
-    data, sockets = root / "data", root / "sock"
-    sockets.mkdir()
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root: run it as the unprivileged postgres user.
-        shutil.chown(root, "postgres")
-        shutil.chown(sockets, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "tribune", "-A", "trust", "-E", "UTF8", "--no-sync"],
-        check=True, capture_output=True,
-    )
-    options = (
-        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sockets} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
-    subprocess.run(
-        [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
-        check=True, capture_output=True,
-    )
-    try:
-        yield PgCluster(port=port)
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    require(pg_bin() is not None, "binaires PostgreSQL introuvables (apt-get install postgresql)")
+    with throwaway_pg_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")
@@ -257,6 +201,8 @@ def settings(database_url: str, smtp_server: tuple[Mailbox, int]) -> Settings:
         # Tests write many posts in a second; tests/test_flood.py turns the limits on.
         seconds_between_posts=0,
         topics_per_day=0,
+        edits_per_hour=0,
+        notes_per_day=0,
     )
 
 

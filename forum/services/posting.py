@@ -371,6 +371,13 @@ def edit_post(
     )
     if body == post.source and [q.as_dict() for q in quotes] == (current or []):
         return post
+    # Every edit re-runs the checker and may re-enter the queue: rewriting a post over and
+    # over is flooding too. Counted per member, in the database, so across workers.
+    per_hour = ctx.settings.edits_per_hour
+    security.throttle(
+        session, security.Limit("edit", per_hour, 3600), str(editor.id),
+        f"Vous avez modifié vos messages {per_hour} fois en une heure. Réessayez {{wait}}. "
+        "Votre texte est conservé.", ctx.clock(), form_field="body")
     findings = _check(ctx, session, category.moderation_policy.value, body, quotes)
     holds = _hold_reasons(findings)
     now = ctx.clock()
