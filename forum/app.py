@@ -15,9 +15,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from forum.assets import HashedStaticFiles, Manifest
+from forum.cards import CardCache
 from forum.context import Context
 from forum.errors import DomainError
 from forum.events import QuoteInput
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         yield
         ctx.db.dispose()
 
+    static_files = Manifest(STATIC_DIR)  # hashed once, at start-up: see forum.assets
     hosts = list(settings.allowed_hosts)
     middleware = [
         Middleware(SecurityHeaders, https=settings.https),
@@ -140,7 +142,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     ]
     app = Starlette(
         debug=False,  # never a traceback page, even in development: logs have them
-        routes=[*ROUTES, Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        routes=[*ROUTES, Mount("/static", HashedStaticFiles(static_files), name="static")],
         middleware=middleware,
         exception_handlers={
             HTTPException: errors.http_exception,
@@ -154,5 +156,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     env.globals["kind_labels"] = KIND_LABELS
     env.globals["moderation_reasons"] = MODERATION_REASONS
     env.globals["quote_template"] = _quote_template(env)
+    env.globals["static_url"] = static_files.url
     app.state.templates = Jinja2Templates(env=env, context_processors=[context_defaults])
+    app.state.cards = CardCache(env)
     return app

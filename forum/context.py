@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field
 
 from forum.db import Database
@@ -27,6 +28,10 @@ class Context:
     # Extra things shown under posts (moderation's context notes...): name -> loader
     # (session, post ids, viewer id) -> {post id: items}. Filled by the app factory.
     post_extras: dict[str, PostExtra] = field(default_factory=dict)
+    # For an extra of the same name, a column expression correlated to posts.id that is NULL
+    # when the post has nothing of that kind: the page then asks that loader only for the
+    # posts that have some (most pages have no context note).
+    post_probes: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> "Context":

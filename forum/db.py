@@ -8,12 +8,12 @@ reader tries to upgrade.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.settings import Settings
@@ -65,6 +65,28 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class ByIds:
+    """A statement over a list of ids, `column IN (:id0, ..., :idN)` with a fixed number of
+    parameters per size class (8, 16, 32, ...), the rest padded with -1, which no row has.
+
+    SQLAlchemy rewrites an expanding IN on every call; this builds each size class once, so
+    the hot pages run a statement compiled in advance.
+    """
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._build = build
+        self._statements: dict[int, Any] = {}
+
+    def __call__(self, ids: Sequence[int]) -> tuple[Any, dict[str, int]]:
+        size = max(8, 1 << max(len(ids) - 1, 0).bit_length())
+        statement = self._statements.get(size)
+        if statement is None:
+            statement = self._build([bindparam(f"id{i}") for i in range(size)])
+            self._statements[size] = statement
+        params = {f"id{i}": ids[i] if i < len(ids) else -1 for i in range(size)}
+        return statement, params
+
+
 def pairs(rows: Any) -> dict[Any, Any]:
     """A dict from two-column result rows (id -> value)."""
     return {key: value for key, value in rows}
@@ -90,6 +112,12 @@ class Database:
             yield session
         finally:
             session.close()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for a read of one statement, cheaper than a session."""
+        with self.engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BindParameter, ColumnElement, Executable, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from forum.charts import BarChart, month_label
+from forum.db import ByIds
 from forum.models import (
     Attachment,
     Category,
@@ -33,8 +38,23 @@ class TopicRow:
     locked: bool
 
 
-@dataclass(frozen=True)
-class QuoteCard:
+class Finding(NamedTuple):
+    """A checker finding as cards show it (a hold reason, a badge)."""
+
+    code: str
+    severity: str
+    message: str
+
+
+def findings_of(stored: list[dict[str, object]] | None, severity: str = "") -> tuple[Finding, ...]:
+    """Stored findings (JSON) as hashable values, so that cards can be keyed by what they show."""
+    if not stored:
+        return ()
+    return tuple(Finding(str(f.get("code", "")), str(f.get("severity", severity)), str(f.get("message", "")))
+                 for f in stored)
+
+
+class QuoteCard(NamedTuple):
     id: int
     post_id: int
     position: int
@@ -48,7 +68,7 @@ class QuoteCard:
     text: str
     quoted_post_id: int | None
     quoted_member_id: int | None
-    findings: list[dict[str, str]]
+    findings: tuple[Finding, ...]
     attachment_id: int | None
     attachment_name: str | None
     attachment_type: str | None
@@ -67,16 +87,15 @@ class QuoteCard:
         return host.removeprefix("www.")
 
     @property
-    def badges(self) -> list[dict[str, str]]:
-        return [f for f in self.findings if f.get("severity") == "info"]
+    def badges(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "info"]
 
     @property
-    def hold_findings(self) -> list[dict[str, str]]:
-        return [f for f in self.findings if f.get("severity") == "hold"]
+    def hold_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "hold"]
 
 
-@dataclass(frozen=True)
-class PostRow:
+class PostRow(NamedTuple):
     id: int
     number: int
     author_id: int
@@ -87,12 +106,14 @@ class PostRow:
     created_at: dt.datetime
     edited_at: dt.datetime | None
     revision_count: int
-    hold_reasons: list[dict[str, object]]
+    hold_reasons: tuple[Finding, ...]
     kind: str = "message"
     quotes: tuple[QuoteCard, ...] = ()
     # Shown to others as a placeholder: hidden by a decision, or masked pending review.
     hidden: bool = False
     masked: bool = False
+    # Names of the extras (Context.post_probes) this post has.
+    marks: frozenset[str] = frozenset()
 
 
 def categories(session: Session) -> list[Category]:
@@ -182,28 +203,50 @@ def latest_topics(session: Session, limit: int = 10, viewer_id: int | None = Non
 
 # The topic page's statements are built once, with bound parameters: on the hottest page,
 # building statements would cost more than running them (SQLAlchemy caches the compilation).
+class TopicHead(NamedTuple):
+    """What a topic page shows of its topic."""
+
+    id: int
+    title: str
+    author_id: int
+    post_count: int
+    locked: bool
+    status: PostStatus
+
+
+class CategoryHead(NamedTuple):
+    id: int
+    slug: str
+    name: str
+    designation_id: int | None
+
+
 _TOPIC_FOR_VIEWER = (
-    select(Topic, Category).join(Category, Category.id == Topic.category_id)
+    select(Topic.id, Topic.title, Topic.author_id, Topic.post_count, Topic.locked, Topic.status,
+           Category.id, Category.slug, Category.name, Category.designation_id)
+    .join(Category, Category.id == Topic.category_id)
     .where(Topic.id == bindparam("topic_id"),
            or_(Topic.status == PostStatus.PUBLISHED, Topic.author_id == bindparam("viewer_id")))
 )
 
 
-_POSTS_FOR_VIEWER = (
+_POSTS_FOR_VIEWER_BASE = (
     select(Post.id, Post.number, Post.author_id, Member.first_name, Member.last_name, Federation.name.label("fed"),
            Post.html, Post.status, Post.created_at, Post.edited_at, Post.revision_count, Post.hold_reasons,
-           Post.masked_at, Post.kind)
+           Post.masked_at, Post.kind,
+           select(Quote.id).where(Quote.post_id == Post.id).limit(1).scalar_subquery().label("first_quote"))
     .join(Member, Member.id == Post.author_id)
     .outerjoin(Federation, Federation.id == Member.federation_id)
+    # Equalities rather than IN (...): a statement with no list to expand is compiled once for good.
     .where(Post.topic_id == bindparam("topic_id"), Post.number.between(bindparam("first"), bindparam("last")),
-           or_(Post.status.in_((PostStatus.PUBLISHED, PostStatus.HIDDEN)),
+           or_(Post.status == PostStatus.PUBLISHED, Post.status == PostStatus.HIDDEN,
                and_(Post.author_id == bindparam("viewer_id"), Post.status == PostStatus.HELD)))
     .order_by(Post.number)
 )
 
 
 _REPLIER = Member.__table__.alias("replier")
-_QUOTE_CARDS = (
+_QUOTE_CARDS = ByIds(lambda ids: (
     select(Quote.id, Quote.post_id, Quote.position, Quote.kind, Quote.author, Quote.handle, Quote.said_at,
            Quote.source_url, Quote.archive_url, Quote.context, Quote.text, Quote.quoted_post_id,
            Quote.quoted_member_id, Quote.findings, Quote.attachment_id, Attachment.filename,
@@ -213,29 +256,51 @@ _QUOTE_CARDS = (
     .outerjoin(Attachment, Attachment.id == Quote.attachment_id)
     .outerjoin(QuoteReply, (QuoteReply.quote_id == Quote.id) & QuoteReply.hidden.is_(False))
     .outerjoin(_REPLIER, _REPLIER.c.id == QuoteReply.member_id)
-    .where(Quote.post_id.in_(bindparam("post_ids", expanding=True)))
+    .where(Quote.post_id.in_(ids))
     .order_by(Quote.post_id, Quote.position)
-)
+))
 
 
 NOBODY = -1  # a viewer id that matches no member: anonymous readers see published posts only
 
 
-def topic_with_category(session: Session, topic_id: int, viewer_id: int | None = None) -> tuple[Topic, Category] | None:
+def topic_with_category(session: Session, topic_id: int, viewer_id: int | None = None) -> tuple[TopicHead, CategoryHead] | None:
     """A topic the viewer may see: published, or held and their own."""
-    row = session.execute(_TOPIC_FOR_VIEWER, {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY}).first()
-    return (row[0], row[1]) if row else None
+    row = session.connection().execute(_TOPIC_FOR_VIEWER, {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY}).first()
+    if row is None:
+        return None
+    values = tuple(row)
+    return TopicHead._make(values[:6]), CategoryHead._make(values[6:])
 
 
-def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer_id: int | None) -> list[PostRow]:
+_POSTS_FOR_VIEWER: dict[tuple[str, ...], Any] = {}
+
+
+def _posts_statement(probes: Mapping[str, Any]) -> Any:
+    """The posts query with one column per probe, built once per set of probes."""
+    names = tuple(probes)
+    statement = _POSTS_FOR_VIEWER.get(names)
+    if statement is None:
+        statement = _POSTS_FOR_VIEWER_BASE.add_columns(*(probes[n].label(f"probe_{n}") for n in names))
+        _POSTS_FOR_VIEWER[names] = statement
+    return statement
+
+
+def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer_id: int | None,
+                  probes: Mapping[str, Any] | None = None) -> list[PostRow]:
     """Posts numbered first..last of a topic that the viewer may see (a range scan on the unique index).
 
     Hidden and masked posts keep their place, but only their author gets their content:
-    for everyone else the row is emptied here, not in the template.
+    for everyone else the row is emptied here, not in the template. `probes` (see
+    Context.post_probes) give each post the names of the extras it has (PostRow.marks).
     """
-    rows = session.connection().execute(_POSTS_FOR_VIEWER, {"topic_id": topic_id, "first": first, "last": last,
-                                               "viewer_id": viewer_id or NOBODY}).all()
-    cards = quotes_for_posts(session, [r.id for r in rows])
+    probes = probes or {}
+    rows = session.connection().execute(_posts_statement(probes), {
+        "topic_id": topic_id, "first": first, "last": last, "viewer_id": viewer_id or NOBODY}).all()
+    names = tuple(probes)
+    # Most pages quote nothing: ask for quote cards only when a post has some.
+    quoting = [r.id for r in rows if r.first_quote is not None]
+    cards = quotes_for_posts(session, quoting) if quoting else {}
     result = []
     for r in rows:
         hidden = r.status == PostStatus.HIDDEN
@@ -243,8 +308,9 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
         withheld = (hidden or masked) and r.author_id != viewer_id
         result.append(PostRow(
             r.id, r.number, r.author_id, f"{r.first_name} {r.last_name}", r.fed, "" if withheld else r.html,
-            r.status, r.created_at, r.edited_at, r.revision_count, r.hold_reasons or [], r.kind.value,
+            r.status, r.created_at, r.edited_at, r.revision_count, findings_of(r.hold_reasons, "hold"), r.kind.value,
             () if withheld else tuple(cards.get(r.id, ())), hidden, masked,
+            frozenset(n for n in names if r._mapping[f"probe_{n}"] is not None) if names else frozenset(),
         ))
     return result
 
@@ -254,10 +320,11 @@ def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[Qu
     if not post_ids:
         return {}
     cards: dict[int, list[QuoteCard]] = {}
-    for r in session.connection().execute(_QUOTE_CARDS, {"post_ids": post_ids}):
+    statement, params = _QUOTE_CARDS(post_ids)
+    for r in session.connection().execute(statement, params):
         cards.setdefault(r.post_id, []).append(QuoteCard(
             r.id, r.post_id, r.position, r.kind.value, r.author, r.handle, r.said_at, r.source_url, r.archive_url,
-            r.context, r.text, r.quoted_post_id, r.quoted_member_id, r.findings or [], r.attachment_id, r.filename,
+            r.context, r.text, r.quoted_post_id, r.quoted_member_id, findings_of(r.findings), r.attachment_id, r.filename,
             r.content_type, r.size, r.sha256, r.reply_html,
             r.reply_html is not None and r.reply_quote_text != r.text, r.reply_id,
             f"{r.replier_first} {r.replier_last}" if r.reply_id else None,
@@ -302,6 +369,29 @@ def member_profile(session: Session, member_id: int) -> tuple[Member, str | None
         select(func.count()).select_from(Post).where(Post.author_id == member_id, Post.status == PostStatus.PUBLISHED)
     ) or 0
     return row[0], row[1], count
+
+
+def member_activity(session: Session, member_id: int, now: dt.datetime, months: int = 6,
+                    locale: str = "fr") -> BarChart:
+    """A member's published posts per month (Paris time) over the last `months` months, this one
+    included, oldest first; months without a post count 0."""
+    local = now.astimezone(ZoneInfo("Europe/Paris"))
+    firsts = []
+    year, month = local.year, local.month
+    for _ in range(months):
+        firsts.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    firsts.reverse()
+    start = dt.datetime(*firsts[0], 1, tzinfo=local.tzinfo)
+    counts = dict.fromkeys(firsts, 0)
+    for (created_at,) in session.execute(
+        select(Post.created_at).where(Post.author_id == member_id, Post.status == PostStatus.PUBLISHED,
+                                      Post.created_at >= start, Post.created_at <= now)
+    ):
+        at = created_at.astimezone(local.tzinfo)
+        if (at.year, at.month) in counts:
+            counts[(at.year, at.month)] += 1
+    return BarChart.of((month_label(year, month, locale), n) for (year, month), n in counts.items())
 
 
 def attachment_for_viewer(session: Session, attachment_id: int, viewer: Member) -> Attachment | None:

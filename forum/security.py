@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from forum.errors import FormRateLimited, RateLimited, wait_message
 from forum.models import RateEvent, utcnow
 
 # argon2id with the library's current recommended parameters (RFC 9106 low-memory profile).
@@ -65,6 +67,7 @@ class TokenPurpose:
 INVITE = TokenPurpose("tribune.invite", 7 * 24 * 3600)
 RESET = TokenPurpose("tribune.password-reset", 3600)
 CSRF = TokenPurpose("tribune.csrf", 12 * 3600)
+_CSRF_REUSE_SECONDS = 300
 
 
 class Signers:
@@ -74,6 +77,7 @@ class Signers:
         self._secret = secret_key
         self.session_cookie = Signer(secret_key, salt="tribune.session-cookie")
         self._serializers: dict[str, URLSafeTimedSerializer] = {}
+        self._recent_csrf: dict[str, tuple[float, str]] = {}
 
     def serializer(self, purpose: TokenPurpose) -> URLSafeTimedSerializer:
         if purpose.salt not in self._serializers:
@@ -107,8 +111,21 @@ class Signers:
             return None
 
     def csrf_token(self, binding: str) -> str:
-        """A CSRF token bound to the session (or anonymous visitor) id."""
-        return self.dumps(CSRF, sha256_hex(binding))
+        """A CSRF token bound to the session (or anonymous visitor) id.
+
+        A token minted less than five minutes ago for the same binding is handed out again
+        (it keeps its own timestamp, so it still expires CSRF.max_age after minting): signing
+        costs more than the rest of a cached page.
+        """
+        now = time.monotonic()
+        recent = self._recent_csrf.get(binding)
+        if recent is not None and now - recent[0] < _CSRF_REUSE_SECONDS:
+            return recent[1]
+        token = self.dumps(CSRF, sha256_hex(binding))
+        if len(self._recent_csrf) >= 10_000:
+            self._recent_csrf.clear()
+        self._recent_csrf[binding] = (now, token)
+        return token
 
     def csrf_valid(self, token: str | None, binding: str) -> bool:
         if not token:
@@ -154,6 +171,26 @@ def retry_after(session: Session, limit: Limit, key: str, now: dt.datetime | Non
 
 def record_event(session: Session, limit: Limit, key: str, now: dt.datetime | None = None) -> None:
     session.add(RateEvent(key=f"{limit.name}:{key}", at=now or utcnow()))
+
+
+def throttle(session: Session, limit: Limit, key: str, refusal: str, now: dt.datetime | None = None,
+             form_field: str | None = None) -> None:
+    """Count one event of `key` under `limit`, or refuse it when the limit is used up.
+
+    `refusal` is the French message, where "{wait}" becomes when to retry ("dans 3 minutes").
+    The refusal is a RateLimited, a FormRateLimited on `form_field` when a form should be shown
+    again with its draft. A limit counting 0 events is off. Nothing is recorded on refusal.
+    """
+    if limit.count <= 0 or limit.seconds <= 0:
+        return
+    now = now or utcnow()
+    wait = retry_after(session, limit, key, now)
+    if wait:
+        message = refusal.format(wait=wait_message(wait))
+        if form_field is not None:
+            raise FormRateLimited(form_field, message, wait)
+        raise RateLimited(message, wait)
+    record_event(session, limit, key, now)
 
 
 def clear_events(session: Session, limit: Limit, key: str) -> None:

@@ -59,8 +59,8 @@ def _load_visitor(request: Request) -> None:
     token = ctx.signers.unsign_session(raw) if raw else None
     request.state.unread = 0
     if token:
-        with ctx.db.read() as session:
-            found = accounts.load_session(ctx, session, token)
+        with ctx.db.connect() as connection:
+            found = accounts.load_session(ctx, connection, token)
         stale = found is not None and ctx.clock() - found[0].last_seen_at > accounts.TOUCH_AFTER
         if found:
             request.state.member = found[1]

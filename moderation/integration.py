@@ -74,6 +74,7 @@ def install(ctx: Context, dns: DnsSource | None = None) -> None:
     ctx.events.subscribe(POST_SAVED, services.on_post_saved)
     ctx.post_extras["notes"] = lambda session, posts, viewer_id: notes.notes_for_posts(
         session, [p.id for p in posts], viewer_id)
+    ctx.post_probes["notes"] = notes.NOTE_PROBE
     notes.install_camp_lookup(designations.camps_of)
     if _designation_recusal not in services.RECUSAL_HOOKS:
         services.RECUSAL_HOOKS.append(_designation_recusal)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from forum import journal
+from forum import journal, security
 from forum.context import Context
+from forum.db import ByIds
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.markup import render_markdown
 from forum.models import Category, Member, MemberStatus, Post, PostStatus, Topic
@@ -93,6 +94,11 @@ def add_note(ctx: Context, session: Session, actor: Member | None, post_id: int,
                                                            ContextNote.by_moderator.is_(False)))
         if mine is not None:
             raise ValidationFailed({"note": "Vous avez déjà proposé une note sur ce message."})
+        # Proposals wait for ratings from several camps: a flood of them would bury the good ones.
+        per_day = ctx.settings.notes_per_day
+        security.throttle(
+            session, security.Limit("note", per_day, 86400), str(actor.id),
+            f"Vous avez proposé {per_day} notes de contexte en 24 heures. Réessayez {{wait}}.", ctx.clock())
     note = ContextNote(post_id=post.id, author_id=actor.id, by_moderator=as_moderator, source=text,
                        html=render_markdown(text), status=NoteStatus.SHOWN if as_moderator else NoteStatus.PROPOSED,
                        created_at=ctx.clock())
@@ -130,8 +136,7 @@ def rate_note(ctx: Context, session: Session, actor: Member | None, note_id: int
     return note
 
 
-@dataclass(frozen=True)
-class NoteRow:
+class NoteRow(NamedTuple):
     id: int
     post_id: int
     html: str
@@ -143,20 +148,27 @@ class NoteRow:
 
 _MINE = NoteRating.__table__.alias("mine")
 # Built once: it runs on every topic page.
-_NOTES_FOR_POSTS = (
+# Correlated to the topic page's posts query: the first note of a post, NULL when it has none.
+NOTE_PROBE = (
+    select(ContextNote.id).where(ContextNote.post_id == Post.id, ContextNote.status != NoteStatus.WITHDRAWN)
+    .limit(1).scalar_subquery()
+)
+
+_NOTES_FOR_POSTS = ByIds(lambda ids: (
     select(ContextNote.id, ContextNote.post_id, ContextNote.html, ContextNote.by_moderator, ContextNote.status,
            ContextNote.author_id, _MINE.c.helpful)
     .outerjoin(_MINE, (_MINE.c.note_id == ContextNote.id) & (_MINE.c.member_id == bindparam("viewer_id")))
-    .where(ContextNote.post_id.in_(bindparam("post_ids", expanding=True)), ContextNote.status != NoteStatus.WITHDRAWN)
+    .where(ContextNote.post_id.in_(ids), ContextNote.status != NoteStatus.WITHDRAWN)
     .order_by(ContextNote.by_moderator.desc(), ContextNote.id)
-)
+))
 
 
 def notes_for_posts(session: Session, post_ids: list[int], viewer_id: int) -> dict[int, list[NoteRow]]:
     """Shown notes for everyone; proposed ones too, so that members can rate them."""
     if not post_ids:
         return {}
-    rows = session.connection().execute(_NOTES_FOR_POSTS, {"post_ids": post_ids, "viewer_id": viewer_id})
+    statement, params = _NOTES_FOR_POSTS(post_ids)
+    rows = session.connection().execute(statement, {**params, "viewer_id": viewer_id})
     result: dict[int, list[NoteRow]] = {}
     for r in rows:
         result.setdefault(r.post_id, []).append(

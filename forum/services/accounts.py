@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class
 
 from forum import security
 from forum.context import Context
@@ -111,34 +113,52 @@ _UNREAD = (
     .where(Notification.member_id == Member.id, Notification.read_at.is_(None))
     .correlate(Member).scalar_subquery()
 )
+_MEMBER_COLUMNS = tuple(Member.__table__.columns)
 _SESSION_BY_HASH = (
-    select(UserSession, Member, _UNREAD.label("unread"))
+    select(UserSession.id, UserSession.created_at, UserSession.last_seen_at, UserSession.revoked_at,
+           _UNREAD.label("unread"), *_MEMBER_COLUMNS)
     .join(Member, Member.id == UserSession.member_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
 )
+_MEMBER_KEYS = tuple(column.key for column in _MEMBER_COLUMNS)
 
 
-def load_session(ctx: Context, session: Session, token: str) -> tuple[UserSession, Member, int] | None:
+class LiveSession(NamedTuple):
+    id: int
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+
+
+def load_session(ctx: Context, connection: Connection, token: str) -> tuple[LiveSession, Member, int] | None:
     """The live session, its member and their unread notifications for a raw token; None when
-    the session is revoked or expired, or the member is not active."""
-    row = session.execute(_SESSION_BY_HASH, {"token_hash": security.sha256_hex(token)}).first()
+    the session is revoked or expired, or the member is not active.
+
+    It runs on every request: one Core query, and the member built from its columns as a
+    detached instance, the state a member loaded by a closed session is in anyway.
+    """
+    row = connection.execute(_SESSION_BY_HASH, {"token_hash": security.sha256_hex(token)}).first()
     if row is None:
         return None
-    user_session, member, unread = row
+    values = tuple(row)
+    session_id, created_at, last_seen_at, revoked_at, unread = values[:5]
     now = ctx.clock()
     settings = ctx.settings
-    if user_session.revoked_at is not None:
+    if revoked_at is not None:
         return None
-    if now - user_session.created_at > dt.timedelta(seconds=settings.session_absolute_seconds):
+    if now - created_at > dt.timedelta(seconds=settings.session_absolute_seconds):
         return None
-    if now - user_session.last_seen_at > dt.timedelta(seconds=settings.session_idle_seconds):
+    if now - last_seen_at > dt.timedelta(seconds=settings.session_idle_seconds):
         return None
-    if member.status != MemberStatus.ACTIVE:
+    if values[5 + _MEMBER_KEYS.index("status")] != MemberStatus.ACTIVE:
         return None
-    return user_session, member, unread or 0
+    # As the ORM loads a row: a new instance, its columns written straight into its state.
+    member = manager_of_class(Member).new_instance()
+    member.__dict__.update(zip(_MEMBER_KEYS, values[5:]))
+    make_transient_to_detached(member)
+    return LiveSession(session_id, created_at, last_seen_at), member, unread or 0
 
 
-def touch_session(ctx: Context, session: Session, user_session: UserSession) -> None:
+def touch_session(ctx: Context, session: Session, user_session: LiveSession) -> None:
     """Move the idle deadline of a session (callers do it at most every TOUCH_AFTER)."""
     now = ctx.clock()
     if now - user_session.last_seen_at > TOUCH_AFTER:
@@ -214,15 +234,16 @@ def send_invitation(ctx: Context, session: Session, member: Member) -> str:
     """Email a 7-day single-use link to set a password; returns the link."""
     if member.status not in (MemberStatus.INVITED, MemberStatus.ACTIVE):
         raise Forbidden("Ce membre ne peut pas être invité.")
+    # However the command is run (a loop, a cron gone wrong, several admins), one mailbox
+    # does not get flooded: counted per recipient, in the database.
+    per_day = ctx.settings.invitations_per_day
+    security.throttle(
+        session, security.Limit("invitation", per_day, 86400), str(member.id),
+        f"{member.email} a déjà reçu {per_day} invitation{'s' if per_day > 1 else ''} en 24 heures. "
+        "Réessayez {wait}.", ctx.clock())
     link = ctx.url(f"/invitation/{make_token(ctx, security.INVITE, member)}")
-    ctx.mailer.send(
-        member.email,
-        "Votre invitation à Tribune",
-        f"Bonjour {member.first_name},\n\n"
-        "Vous êtes invité·e à rejoindre Tribune, le forum de débat interne du parti.\n"
-        f"Choisissez votre mot de passe en suivant ce lien (valable 7 jours, une seule fois) :\n\n{link}\n\n"
-        "Si vous n’attendiez pas ce message, ignorez-le.\n",
-    )
+    ctx.mailer.send_template(member.email, "Votre invitation à Tribune", "invitation",
+                             {"first_name": member.first_name, "link": link})
     return link
 
 
@@ -242,13 +263,8 @@ def request_password_reset(ctx: Context, session: Session, email: str, ip: str) 
     if member is None or member.status != MemberStatus.ACTIVE:
         return
     link = ctx.url(f"/mot-de-passe/nouveau/{make_token(ctx, security.RESET, member)}")
-    ctx.mailer.send(
-        member.email,
-        "Réinitialiser votre mot de passe Tribune",
-        f"Bonjour {member.first_name},\n\n"
-        f"Pour choisir un nouveau mot de passe, suivez ce lien (valable une heure, une seule fois) :\n\n{link}\n\n"
-        "Si vous n’avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n",
-    )
+    ctx.mailer.send_template(member.email, "Réinitialiser votre mot de passe Tribune", "password_reset",
+                             {"first_name": member.first_name, "link": link})
 
 
 def change_password(ctx: Context, session: Session, member: Member, current: str, new: str, confirm: str) -> None:

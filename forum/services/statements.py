@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -120,8 +118,7 @@ def after_statement_edit(ctx: Context, session: Session, post: Post) -> None:
                link=f"/t/{post.topic_id}#p{post.id}", email_subject="Tribune : déclaration modifiée, signature à renouveler")
 
 
-@dataclass(frozen=True)
-class Signatory:
+class Signatory(NamedTuple):
     member_id: int
     name: str
     federation: str | None

@@ -13,7 +13,7 @@ from forum.errors import Forbidden, NotAuthenticated, NotFound, RateLimited, Val
 from forum.models import Member
 from forum.services import notifications, posting
 from forum.views.post_form import PostForm, form_context, read_post_form
-from forum.web import ctx_of, in_thread, member_of, page, read_form, redirect, render
+from forum.web import csrf_token, ctx_of, in_thread, member_of, page, read_form, redirect, render
 
 
 def _require_member(request: Request) -> Member:
@@ -26,6 +26,13 @@ def _require_member(request: Request) -> Member:
 def _form_errors(exc: ValidationFailed | RateLimited) -> dict[str, str]:
     """Field errors for the form: a flood limit speaks beside the message body."""
     return exc.errors if isinstance(exc, ValidationFailed) else {"body": exc.message}
+
+
+def _refused(response: Response, exc: Exception) -> Response:
+    """A refused form: past a flood limit, the answer says when to retry (Retry-After)."""
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _int_param(request: Request, name: str, default: int = 1) -> int:
@@ -85,11 +92,11 @@ async def new_topic(request: Request) -> Response:
         topic_id = await in_thread(write)
     except (ValidationFailed, RateLimited) as exc:
         form.errors = _form_errors(exc)
-        return render(request, "topic_new.html", {"category": cat, **form_context(form)}, exc.status_code)
+        return _refused(render(request, "topic_new.html", {"category": cat, **form_context(form)}, exc.status_code), exc)
     return redirect(f"/t/{topic_id}")
 
 
-def _topic_context(request: Request, topic_id: int, page_number: int) -> dict[str, object]:
+def _topic_context(request: Request, topic_id: int, page_number: int, form: PostForm) -> dict[str, object]:
     ctx = ctx_of(request)
     viewer = _require_member(request)
     per_page = ctx.settings.posts_per_page
@@ -102,17 +109,21 @@ def _topic_context(request: Request, topic_id: int, page_number: int) -> dict[st
         if page_number > pages:
             raise NotFound()
         first = (page_number - 1) * per_page + 1
-        posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id)
-        extras = {name: load(session, posts, viewer.id) for name, load in ctx.post_extras.items()}
+        posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id, ctx.post_probes)
+        extras = {name: load(session, [p for p in posts if name not in ctx.post_probes or name in p.marks], viewer.id)
+                  for name, load in ctx.post_extras.items()}
         official_reply = cat.designation_id is not None and queries.is_validated_candidate(session, viewer.id, cat.designation_id)
-    return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages, "extras": extras,
-            "official_reply": official_reply}
+    templates = request.app.state.templates
+    cards = request.app.state.cards.page(posts, extras, viewer.id, viewer.is_moderator,
+                                         templates.env.filters["when"], csrf_token(request))
+    reply_fields = request.app.state.cards.reply_fields(form, form.errors, csrf_token(request))
+    return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages, "cards": cards,
+            "official_reply": official_reply, "reply_fields": reply_fields, "errors": form.errors}
 
 
 @page
 async def topic(request: Request) -> Response:
-    context = _topic_context(request, request.path_params["topic_id"], _int_param(request, "page"))
-    context.update(form_context(PostForm()))
+    context = _topic_context(request, request.path_params["topic_id"], _int_param(request, "page"), PostForm())
     return render(request, "topic.html", context)
 
 
@@ -129,9 +140,7 @@ async def reply(request: Request) -> Response:
         if found is None:
             raise NotFound()
         last_page = max(1, _page_of(found[0].post_count, ctx.settings.posts_per_page))
-        context = _topic_context(request, topic_id, last_page)
-        context.update(form_context(form))
-        return render(request, "topic.html", context, status)
+        return render(request, "topic.html", _topic_context(request, topic_id, last_page, form), status)
 
     if form.action != "publish" or form.errors:
         return rerender(422 if form.errors else 200)
@@ -145,7 +154,7 @@ async def reply(request: Request) -> Response:
         post_id, number = await in_thread(write)
     except (ValidationFailed, RateLimited) as exc:
         form.errors = _form_errors(exc)
-        return rerender(exc.status_code)
+        return _refused(rerender(exc.status_code), exc)
     return redirect(f"/t/{topic_id}?page={_page_of(number, ctx.settings.posts_per_page)}#p{post_id}")
 
 
@@ -180,7 +189,8 @@ async def edit_post(request: Request) -> Response:
         number = await in_thread(write)
     except ValidationFailed as exc:
         form.errors = exc.errors
-        return render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)}, 422)
+        return _refused(render(request, "post_edit.html", {"post": post, "topic": topic_row, **form_context(form)},
+                               exc.status_code), exc)
     return redirect(f"/t/{topic_row.id}?page={_page_of(number, ctx.settings.posts_per_page)}#p{post_id}")
 
 
@@ -215,10 +225,12 @@ async def profile(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.read() as session:
         found = queries.member_profile(session, request.path_params["member_id"])
+        activity = queries.member_activity(session, request.path_params["member_id"], ctx.clock(), locale=ctx.settings.locale)
     if found is None:
         raise NotFound()
     member, federation, post_count = found
-    return render(request, "profile.html", {"member": member, "federation": federation, "post_count": post_count})
+    return render(request, "profile.html", {"member": member, "federation": federation, "post_count": post_count,
+                                            "activity": activity})
 
 
 @page
