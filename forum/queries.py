@@ -298,19 +298,21 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     rows = session.connection().execute(_posts_statement(probes), {
         "topic_id": topic_id, "first": first, "last": last, "viewer_id": viewer_id or NOBODY}).all()
     names = tuple(probes)
-    # Most pages quote nothing: ask for quote cards only when a post has some.
     quoting = [r.id for r in rows if r.first_quote is not None]
     cards = quotes_for_posts(session, quoting) if quoting else {}
     result = []
-    for r in rows:
-        hidden = r.status == PostStatus.HIDDEN
-        masked = r.masked_at is not None
-        withheld = (hidden or masked) and r.author_id != viewer_id
+    no_marks: frozenset[str] = frozenset()
+    hidden_status = PostStatus.HIDDEN
+    for (post_id, number, author_id, first_name, last_name, fed, html, status, created_at, edited_at,
+         revision_count, hold_reasons, masked_at, kind, _first_quote, *probed) in rows:
+        hidden = status == hidden_status
+        masked = masked_at is not None
+        withheld = (hidden or masked) and author_id != viewer_id
+        marks = frozenset(n for n, v in zip(names, probed) if v is not None) if names else no_marks
         result.append(PostRow(
-            r.id, r.number, r.author_id, f"{r.first_name} {r.last_name}", r.fed, "" if withheld else r.html,
-            r.status, r.created_at, r.edited_at, r.revision_count, findings_of(r.hold_reasons, "hold"), r.kind.value,
-            () if withheld else tuple(cards.get(r.id, ())), hidden, masked,
-            frozenset(n for n in names if r._mapping[f"probe_{n}"] is not None) if names else frozenset(),
+            post_id, number, author_id, f"{first_name} {last_name}", fed, "" if withheld else html,
+            status, created_at, edited_at, revision_count, findings_of(hold_reasons, "hold"), kind.value,
+            () if withheld else tuple(cards.get(post_id, ())), hidden, masked, marks,
         ))
     return result
 

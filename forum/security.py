@@ -78,6 +78,7 @@ class Signers:
         self.session_cookie = Signer(secret_key, salt="tribune.session-cookie")
         self._serializers: dict[str, URLSafeTimedSerializer] = {}
         self._recent_csrf: dict[str, tuple[float, str]] = {}
+        self._verified_cookies: dict[str, str] = {}
 
     def serializer(self, purpose: TokenPurpose) -> URLSafeTimedSerializer:
         if purpose.salt not in self._serializers:
@@ -105,10 +106,19 @@ class Signers:
         return self.session_cookie.sign(token).decode()
 
     def unsign_session(self, cookie: str) -> str | None:
+        """The session id a cookie signs, or None. A cookie found valid is remembered (the same
+        one comes back on every request): only exact strings already verified skip the HMAC."""
+        known = self._verified_cookies.get(cookie)
+        if known is not None:
+            return known
         try:
-            return self.session_cookie.unsign(cookie).decode()
+            token = self.session_cookie.unsign(cookie).decode()
         except BadSignature:
             return None
+        if len(self._verified_cookies) >= 10_000:
+            self._verified_cookies.clear()
+        self._verified_cookies[cookie] = token
+        return token
 
     def csrf_token(self, binding: str) -> str:
         """A CSRF token bound to the session (or anonymous visitor) id.

@@ -45,6 +45,9 @@ def make_environment(settings: Settings) -> Environment:
     tz = ZoneInfo(settings.timezone)
     locale = settings.locale
 
+    # Pages show the same moments again and again (a post's date on every view): the text of a
+    # given instant never changes, so it is kept.
+    @functools.lru_cache(maxsize=16384)
     def datetime_fr(value: dt.datetime | None) -> str:
         if value is None:
             return ""
@@ -67,15 +70,19 @@ def make_environment(settings: Settings) -> Environment:
         delta = value - dt.datetime.now(dt.timezone.utc)
         return _ago_seconds(int((delta.days * 86400) + delta.seconds))
 
+    zero, minute, day = dt.timedelta(0), dt.timedelta(minutes=1), dt.timedelta(hours=24)
+    just_now = "à l’instant" if locale == "fr" else "just now"
+
     def when(value: dt.datetime | None) -> str:
         """Relative for the past 24 hours ("il y a 5 minutes"), the full date otherwise."""
         if value is None:
             return ""
         age = dt.datetime.now(dt.timezone.utc) - value
-        if dt.timedelta(0) <= age < dt.timedelta(hours=24):
-            if age < dt.timedelta(minutes=1):
-                return "à l’instant" if locale == "fr" else "just now"
-            return ago(value)
+        if zero <= age < day:
+            if age < minute:
+                return just_now
+            delta = -age  # what ago() computes, without asking the clock again
+            return _ago_seconds(delta.days * 86400 + delta.seconds)
         return datetime_fr(value)
 
     def thousands(value: int) -> str:
