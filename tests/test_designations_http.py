@@ -168,6 +168,26 @@ def test_endorsements_one_per_designation_counted_by_federation_and_withdrawal_l
     assert "endorsement_withdrawn" in kinds and active == 1
 
 
+def test_an_endorsement_cannot_be_withdrawn_once_the_debate_is_closed(client, world, clock):
+    slug = _open_designation(client, world)
+    clock.now = T0
+    world.member("camille")
+    c1 = _declare(client, slug, "camille")
+    world.member("max")
+    _as(client, "max")
+    assert _post(client, f"/candidatures/{c1}", f"/candidatures/{c1}/parrainage", {}).status_code == 303
+    clock.now = T0 + dt.timedelta(days=30, hours=1)  # after the end of the debate
+    _as(client, "max")
+    page = client.get(f"/candidatures/{c1}").text
+    assert "Retirer mon parrainage" not in page
+    # Sent anyway (an old tab, a script): refused, and the count does not move.
+    late = client.post(f"/candidatures/{c1}/parrainage/retrait", data={"csrf_token": csrf_of(page)})
+    assert late.status_code == 422 and "les parrainages sont figés" in late.text
+    with world.ctx.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Endorsement).where(Endorsement.withdrawn_at.is_(None))) == 1
+        assert "endorsement_withdrawn" not in list(session.scalars(select(AuditEntry.kind)))
+
+
 def test_questions_position_replies_and_the_matrix(client, world, clock):
     slug = _open_designation(client, world)
     clock.now = T0
@@ -212,6 +232,10 @@ def test_questions_position_replies_and_the_matrix(client, world, clock):
     matrix = client.get(f"/designations/{slug}/matrice").text
     assert "Une fédération rurale sur deux au bureau." in matrix and "réécrite après le vote" not in matrix
     assert "modifiée après le vote" in matrix
+    # The candidate's own page shows the same version, the one members voted on.
+    candidacy_page = client.get(f"/candidatures/{c1}").text
+    assert "Une fédération rurale sur deux au bureau." in candidacy_page
+    assert "réécrite après le vote" not in candidacy_page and f"/p/{reply.id}/historique" in candidacy_page
     clock.now = T0 + dt.timedelta(days=40)
     _as(client, "max")
     closed = _post(client, f"/designations/{slug}/questions", f"/designations/{slug}/questions",

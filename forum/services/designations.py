@@ -73,7 +73,7 @@ def parse_paris(value: str, field: str, errors: dict[str, str]) -> dt.datetime |
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        errors[field] = "Date invalide : écrivez AAAA-MM-JJ HH:MM (heure de Paris)."
+        errors[field] = "Date invalide : écrivez AAAA-MM-JJ HH:MM (heure de Paris)."
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
@@ -121,7 +121,7 @@ def create_designation(
         (candidacies_open_at, "candidacies_open_at"), (candidacy_deadline, "candidacy_deadline"),
         (debate_ends_at, "debate_ends_at"), (vote_at, "vote_at"))]
     if not errors and not (dates[0] < dates[1] < dates[2] <= dates[3]):  # type: ignore[operator]
-        errors["calendar"] = ("Le calendrier doit se suivre : ouverture des candidatures, date limite, "
+        errors["calendar"] = ("Le calendrier doit se suivre : ouverture des candidatures, date limite, "
                               "fin du débat, puis vote.")
     if voting_url and not voting_url.startswith("https://"):
         errors["voting_url"] = "Le lien du système de vote doit commencer par https://."
@@ -140,7 +140,7 @@ def create_designation(
     )
     session.add(designation)
     session.flush()
-    session.add(Category(slug=f"questions-{slug}"[:80], name=f"Questions : {title}"[:200],
+    session.add(Category(slug=f"questions-{slug}"[:80], name=f"Questions : {title}"[:200],
                          description="Questions aux candidat·es et leurs réponses officielles.", position=50,
                          moderation_policy=ModerationPolicy.DEBATE,
                          federation_id=federation.id if federation else None, designation_id=designation.id))
@@ -183,7 +183,7 @@ def declare_candidacy(ctx: Context, session: Session, actor: Member | None, desi
     if current == Phase.UPCOMING:
         raise Forbidden("Les candidatures ne sont pas encore ouvertes.")
     if current != Phase.CANDIDACIES:
-        raise Forbidden("La date limite des candidatures est passée : plus aucune candidature n’est reçue.")
+        raise Forbidden("La date limite des candidatures est passée : plus aucune candidature n’est reçue.")
     if not in_scope(member, designation):
         raise Forbidden("Cette désignation concerne une autre fédération.")
     if session.scalar(select(Candidacy.id).where(Candidacy.designation_id == designation.id,
@@ -223,9 +223,9 @@ def decide_candidacy(ctx: Context, session: Session, actor: Member | None, candi
     journal.append(session, "candidacy_decided", {"designation": designation.slug, "candidacy_id": candidacy.id,
                                                   "status": candidacy.status.value},
                    {"by": admin.id, "reason": reason}, now=ctx.clock())
-    verdict = "validée" if validate else f"refusée. Motif : {reason}"
-    notify(ctx, session, candidacy.member_id, f"Votre candidature à « {designation.title} » est {verdict}.",
-           link=f"/candidatures/{candidacy.id}", email_subject="Tribune : votre candidature")
+    verdict = "validée" if validate else f"refusée. Motif : {reason}"
+    notify(ctx, session, candidacy.member_id, f"Votre candidature à « {designation.title} » est {verdict}.",
+           link=f"/candidatures/{candidacy.id}", email_subject="Tribune : votre candidature")
     return candidacy
 
 
@@ -314,7 +314,7 @@ def endorse(ctx: Context, session: Session, actor: Member | None, candidacy_id: 
     if any(e.candidacy_id == candidacy.id for e in active):
         raise ValidationFailed({"endorse": "Vous parrainez déjà cette candidature."})
     if designation.one_endorsement and active:
-        raise ValidationFailed({"endorse": "Vous parrainez déjà une autre candidature dans cette désignation : "
+        raise ValidationFailed({"endorse": "Vous parrainez déjà une autre candidature dans cette désignation : "
                                            "retirez d’abord ce parrainage."})
     endorsement = Endorsement(designation_id=designation.id, candidacy_id=candidacy.id, member_id=member.id,
                               created_at=ctx.clock())
@@ -332,6 +332,11 @@ def withdraw_endorsement(ctx: Context, session: Session, actor: Member | None, c
                                                            Endorsement.withdrawn_at.is_(None)))
     if endorsement is None:
         raise ValidationFailed({"endorse": "Vous ne parrainez pas cette candidature."})
+    designation = session.get(Designation, endorsement.designation_id)
+    assert designation is not None
+    if phase(designation, ctx.clock()) == Phase.CLOSED:
+        # The page no longer offers it; the service refuses it too: the count stays as it stood.
+        raise ValidationFailed({"endorse": "Le débat est clos\u00a0: les parrainages sont figés tels qu’au vote."})
     endorsement.withdrawn_at = ctx.clock()
     journal.append(session, "endorsement_withdrawn", {"candidacy_id": candidacy_id}, {"member_id": member.id}, now=ctx.clock())
     return endorsement
@@ -369,7 +374,7 @@ def create_committee(ctx: Context, session: Session, actor: Member | None, candi
         raise Forbidden("Seuls les soutiens (parrains et marraines) forment un comité.")
     if session.scalar(select(Committee.id).where(Committee.candidacy_id == candidacy.id,
                                                  Committee.federation_id == member.federation_id)) is not None:
-        raise ValidationFailed({"committee": "Un comité existe déjà dans votre fédération : rejoignez-le."})
+        raise ValidationFailed({"committee": "Un comité existe déjà dans votre fédération : rejoignez-le."})
     committee = Committee(candidacy_id=candidacy.id, federation_id=member.federation_id,
                           description=description.strip()[:2000], created_by_id=member.id, created_at=ctx.clock())
     session.add(committee)
@@ -424,7 +429,7 @@ def ask_question(ctx: Context, session: Session, actor: Member | None, designati
         raise NotFound()
     current = phase(designation, ctx.clock())
     if current == Phase.CLOSED:
-        raise Forbidden("Le débat est terminé : plus aucune question n’est reçue.")
+        raise Forbidden("Le débat est terminé : plus aucune question n’est reçue.")
     if current != Phase.DEBATE:
         raise Forbidden("Les questions s’ouvrent avec le débat, après la date limite des candidatures.")
     if not in_scope(member, designation):
@@ -455,11 +460,11 @@ def position_reply(ctx: Context, session: Session, actor: Member | None, topic_i
     if candidacy is None:
         raise Forbidden("Seul·es les candidat·es validé·es publient une réponse officielle.")
     if ctx.clock() >= designation.vote_at:
-        raise Forbidden("Le vote a commencé : les réponses officielles sont figées.")
+        raise Forbidden("Le vote a commencé : les réponses officielles sont figées.")
     exists = session.scalar(select(Post.id).where(Post.topic_id == topic.id, Post.author_id == member.id,
                                                   Post.kind == PostKind.POSITION_REPLY))
     if exists is not None:
-        raise ValidationFailed({"body": "Vous avez déjà répondu à cette question : modifiez votre réponse."})
+        raise ValidationFailed({"body": "Vous avez déjà répondu à cette question : modifiez votre réponse."})
     return posting.reply(ctx, session, member, topic.id, body, kind=PostKind.POSITION_REPLY)
 
 
@@ -490,25 +495,33 @@ def matrix(ctx: Context, session: Session, designation: Designation) -> Matrix:
         .order_by(Member.last_name, Member.first_name))]
     cells: dict[tuple[int, int], MatrixCell] = {}
     if questions and candidates:
-        frozen = ctx.clock() >= designation.vote_at
         rows = session.execute(
             select(Post.id, Post.topic_id, Post.author_id, Post.html, Post.edited_at)
             .where(Post.topic_id.in_([q for q, _ in questions]), Post.kind == PostKind.POSITION_REPLY,
                    Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None),
                    Post.author_id.in_([c for c, _ in candidates]))
         ).all()
-        at_vote: dict[int, str] = {}
-        if frozen and rows:
-            for post_id, html in session.execute(
-                select(PostRevision.post_id, PostRevision.html)
-                .where(PostRevision.post_id.in_([r.id for r in rows]), PostRevision.created_at <= designation.vote_at)
-                .order_by(PostRevision.post_id, PostRevision.number)
-            ):
-                at_vote[post_id] = html  # the last revision before the vote wins
+        shown = _as_at_vote(ctx, session, designation, [(r.id, r.html, r.edited_at) for r in rows])
         for r in rows:
-            late = bool(frozen and r.edited_at and r.edited_at > designation.vote_at)
-            cells[(r.topic_id, r.author_id)] = MatrixCell(r.id, at_vote.get(r.id, r.html) if frozen else r.html, late)
+            cells[(r.topic_id, r.author_id)] = MatrixCell(r.id, *shown[r.id])
     return Matrix(questions, candidates, cells)
+
+
+def _as_at_vote(ctx: Context, session: Session, designation: Designation,
+                replies: list[tuple[int, str, dt.datetime | None]]) -> dict[int, tuple[str, bool]]:
+    """Official replies as readers see them: before the vote, as they are; from the vote on, as
+    they stood at the vote (their last revision before it), and whether they changed later."""
+    if ctx.clock() < designation.vote_at or not replies:
+        return {post_id: (html, False) for post_id, html, _ in replies}
+    at_vote: dict[int, str] = {}
+    for post_id, html in session.execute(
+        select(PostRevision.post_id, PostRevision.html)
+        .where(PostRevision.post_id.in_([r[0] for r in replies]), PostRevision.created_at <= designation.vote_at)
+        .order_by(PostRevision.post_id, PostRevision.number)
+    ):
+        at_vote[post_id] = html  # the last revision before the vote wins
+    return {post_id: (at_vote.get(post_id, html), bool(edited_at and edited_at > designation.vote_at))
+            for post_id, html, edited_at in replies}
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -523,7 +536,8 @@ class CandidacyView:
     endorsement_count: int
     endorsers: list[tuple[str, str | None]]
     by_federation: list[tuple[str, int]]
-    position_replies: list[tuple[int, str, str]]
+    # (topic id, question, reply post id, reply as shown, edited after the vote)
+    position_replies: list[tuple[int, str, int, str, bool]]
     quotes_about: list[dict[str, Any]]
     committees: list[tuple[Committee, str, int]]
     i_endorse: bool
@@ -551,11 +565,13 @@ def candidacy_view(ctx: Context, session: Session, viewer: Member, candidacy_id:
             select(Member.first_name, Member.last_name, Federation.name).select_from(Endorsement)
             .join(Member, Member.id == Endorsement.member_id).outerjoin(Federation, Federation.id == Member.federation_id)
             .where(active).order_by(Member.last_name))]
-    replies = [(topic_id, title, html) for topic_id, title, html in session.execute(
-        select(Topic.id, Topic.title, Post.html).join(Post, Post.topic_id == Topic.id)
+    rows = session.execute(
+        select(Topic.id, Topic.title, Post.id, Post.html, Post.edited_at).join(Post, Post.topic_id == Topic.id)
         .where(Post.author_id == member.id, Post.kind == PostKind.POSITION_REPLY, Post.status == PostStatus.PUBLISHED,
                Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
-        .order_by(Post.created_at))]
+        .order_by(Post.created_at)).all()
+    shown = _as_at_vote(ctx, session, designation, [(post_id, html, edited) for _, _, post_id, html, edited in rows])
+    replies = [(topic_id, title, post_id, *shown[post_id]) for topic_id, title, post_id, _, _ in rows]
     quotes_about = [
         {"quote_id": q.id, "text": q.text, "context": q.context, "source_url": q.source_url, "topic_id": topic_id,
          "post_id": q.post_id, "reply": reply_html}
