@@ -13,6 +13,7 @@ content, forms inside a post).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -20,8 +21,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
-from forum.models import Member
+from forum.models import Member, Post
 from forum.services import posting
 from tests.conftest import PASSWORD
 
@@ -103,8 +105,8 @@ AUDIT_DOM = r"""() => {
   const inPost = '.post-body :is(img, svg, math, video, audio, source, picture, canvas, form, input, button, textarea, '
       + 'select, label, details, dialog, marquee, template, slot, [style], [id], [class], [target], [name])';
   for (const el of document.querySelectorAll(inPost)) found.push('in a post: ' + el.outerHTML.slice(0, 120));
-  // Titles are plain text wherever they are shown.
-  for (const el of document.querySelectorAll('h1 *, title *')) found.push('in a title: ' + el.outerHTML.slice(0, 120));
+  // Titles are plain text wherever they are shown (a profile's heading holds its own avatar initials).
+  for (const el of document.querySelectorAll('h1 *:not(span.avatar:first-child), title *')) found.push('in a title: ' + el.outerHTML.slice(0, 120));
   if (document.querySelectorAll('form').length !== document.querySelectorAll('main form, header form').length)
     found.push('form outside the page layout');
   return found;
@@ -250,3 +252,90 @@ def test_nul_character_in_a_reply_is_refused_or_kept_not_a_server_error(live_ser
         page.get_by_role("button", name=PUBLISH).click()
     assert posted.value.status < 500, f"{posted.value.status} : {page.locator('h1').inner_text()}"
     expect(page.get_by_role("heading", name="Erreur du serveur")).to_have_count(0)
+
+
+def _csp_without_nonce(policy: str) -> dict[str, list[str]]:
+    return {name: [v for v in values if not v.startswith("'nonce-")]
+            for name, *values in (part.split() for part in policy.split(";") if part.strip())}
+
+
+def test_hostile_text_in_titles_names_quotes_search_and_transparency_is_inert_in_the_browser(live_server, world, page: Page):
+    """Not only post bodies: a slice of the corpus (two payloads of every family, plus those that set a
+    global) typed wherever a member or an admin types text that other people read."""
+    from forum.models import Category
+    from forum.services import accounts
+    from forum.services.posting import QuoteInput
+    from moderation import services as moderation
+    from moderation.models import ReviewItem
+    from tests.test_markup import SLICE
+
+    payloads = SLICE + EXTRA_PAYLOADS
+    ctx = live_server.ctx
+    ctx.settings = dataclasses.replace(ctx.settings, reports_per_hour=0)  # one reporter, many reports
+    mallory, lea = world.member("mallory"), world.member("lea")
+    modo = world.member("modo", role="moderator")
+    with ctx.db.write() as session:
+        author = session.get(Member, mallory)
+        # Titles (home, category, topic pages, search results).
+        title_topics = [posting.create_topic(ctx, session, author, "general", f"Sujet {i} {p}"[: posting.TITLE_MAX],
+                                             f"zanzibar {p} zanzibar").id for i, p in enumerate(payloads)]
+        # Quote cards: every field but the link holds a payload; the link is https with the payload in its path.
+        quotes_topic = posting.create_topic(ctx, session, author, "general", "Citations piégées", "Des citations.").id
+        for start in range(0, len(payloads), posting.MAX_QUOTES):
+            posting.reply(ctx, session, author, quotes_topic, "Voici ce qui a été dit.", [
+                QuoteInput(kind="article", author=p[:200], handle=p[:200], said_at="2012-05-02", context=p, text=p,
+                           source_url="https://ok.example/" + p.strip()[:1900])
+                for p in payloads[start:start + posting.MAX_QUOTES]])
+        names_topic = posting.create_topic(ctx, session, author, "general", "Présentez-vous", "Qui êtes-vous ?").id
+        # Categories named by an admin, decisions with a free-text reason: the transparency page.
+        session.add_all(Category(slug=f"c{i}", name=f"{i} {p}".replace("\x00", "")[:200], description="Catégorie.",
+                                 position=10 + i) for i, p in enumerate(payloads))
+        session.flush()
+        reporter, moderator = session.get(Member, lea), session.get(Member, modo)
+        for i, p in enumerate(payloads):
+            topic = posting.create_topic(ctx, session, author, f"c{i}", f"Sujet modéré {i}", "Un message.")
+            post_id = session.scalar(select(Post.id).where(Post.topic_id == topic.id))
+            moderation.report_post(ctx, session, reporter, post_id, "autre", p.replace("\x00", "\ufffd"))
+            item_id = session.scalar(select(ReviewItem.id).where(ReviewItem.post_id == post_id))
+            moderation.decide(ctx, session, moderator, item_id, "hide", "autre", p.replace("\x00", "\ufffd"))
+    # Display names (post headers, profiles), as `python -m forum create-member` sets them.
+    names: list[int] = []
+    for i, p in enumerate(payloads):
+        with ctx.db.write() as session:
+            member = accounts.create_member(session, email=f"n{i}@example.org", first_name=p.replace("\x00", "")[:100],
+                                            last_name="Test", federation=accounts.find_federation(session, "paris"),
+                                            password=PASSWORD)
+            posting.reply(ctx, session, member, names_topic, "Bonjour à toutes et à tous.")
+            names.append(member.id)
+
+    base = live_server.url
+    watch = Watch(page, base)
+    documents: list[Any] = []
+    scripts: list[str] = []
+    page.on("response", lambda r: documents.append(r) if r.request.resource_type == "document" else None)
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    _log_in(page, base, "lea@example.org")
+    per_page = ctx.settings.posts_per_page
+    urls = [f"{base}/", f"{base}/c/general", f"{base}/transparence"]
+    urls += [f"{base}/t/{t}" for t in title_topics[::6]]
+    urls += [f"{base}/t/{quotes_topic}?page={n}" for n in range(1, math.ceil((1 + math.ceil(len(payloads) / posting.MAX_QUOTES)) / per_page) + 1)]
+    urls += [f"{base}/t/{names_topic}?page={n}" for n in range(1, math.ceil((1 + len(names)) / per_page) + 1)]
+    urls += [f"{base}/membres/{m}" for m in names[::4]]
+    urls += [f"{base}/recherche?q=zanzibar&page={n}" for n in range(1, math.ceil(len(payloads) / 20) + 1)]
+    for url in urls:
+        _visit(page, url)
+    _visit(page, f"{base}/t/{quotes_topic}")
+    expect(page.locator("figure.quote-card")).to_have_count(len(payloads))
+    # What a reader sees in a card is the text as typed, never markup.
+    texts = page.locator("figure.quote-card blockquote.quote-text").all_inner_texts()
+    assert [" ".join(t.split()) for t in texts] == [" ".join(p.replace("\x00", "\ufffd").split()) for p in payloads]
+    assert page.evaluate("() => [...document.querySelectorAll('figure.quote-card dd a[href]')].every(a => a.protocol === 'https:')")
+
+    policies = [_csp_without_nonce(r.headers.get("content-security-policy", "")) for r in documents]
+    assert len(policies) >= len(urls) and all(p == policies[0] for p in policies), "la CSP a changé d’une page à l’autre"
+    assert policies[0]["default-src"] == ["'none'"] and "'unsafe-inline'" not in str(policies[0])
+    assert page.dialogs == [], page.dialogs
+    assert watch.csp == [], "\n".join(watch.csp)
+    assert watch.errors == [], "\n".join(watch.errors)
+    assert watch.foreign == [], watch.foreign
+    assert scripts and all(url.startswith(f"{base}/static/") for url in scripts), scripts

@@ -49,7 +49,35 @@ def _load_payloads() -> list[str]:
     return [_decode(x) for x in lines if x.strip() and not x.startswith("#")]
 
 
+def _load_families() -> dict[str, list[str]]:
+    """The payloads under each "# --- family ---" heading of the corpus, in file order."""
+    families: dict[str, list[str]] = {}
+    current = "(no heading)"
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        heading = re.fullmatch(r"# --- (.+) ---", line)
+        if heading:
+            current = heading.group(1)
+        elif line.strip() and not line.startswith("#"):
+            families.setdefault(current, []).append(_decode(line))
+    return families
+
+
 PAYLOADS = _load_payloads()
+FAMILIES = _load_families()
+
+
+def _slice(per_family: int) -> list[str]:
+    """A representative slice for the slower rendering paths (pages, emails, the browser): the
+    first and then evenly spaced payloads of every family, so each kind of attack is present."""
+    picked: list[str] = []
+    for payloads in FAMILIES.values():
+        step = max(1, len(payloads) // per_family)
+        picked += payloads[::step][:per_family]
+    return picked
+
+
+#: Two payloads of every family of the corpus (52 today).
+SLICE = _slice(per_family=2)
 
 
 def _elements(fragment: str) -> list[Element]:
@@ -92,9 +120,20 @@ def _assert_safe(out: str) -> None:
 # --- corpus -----------------------------------------------------------------
 
 
-def test_corpus_has_enough_payloads() -> None:
-    assert len(PAYLOADS) >= 200
-    assert len(set(PAYLOADS)) == len(PAYLOADS), "duplicate payloads"
+def test_corpus_has_enough_distinct_payloads() -> None:
+    lines = [x for x in CORPUS.read_text(encoding="utf-8").splitlines() if x.strip() and not x.startswith("#")]
+    duplicates = sorted({x for x in lines if lines.count(x) > 1})
+    assert duplicates == [], "duplicate lines in the corpus"
+    decoded = sorted({p for p in PAYLOADS if PAYLOADS.count(p) > 1})
+    assert decoded == [], "lines that decode to the same payload"
+    assert len(set(PAYLOADS)) >= 500
+
+
+def test_every_family_is_in_the_slice() -> None:
+    assert len(FAMILIES) >= 25 and sum(map(len, FAMILIES.values())) == len(PAYLOADS)
+    assert len(SLICE) >= 50 and len(set(SLICE)) == len(SLICE)
+    for name, payloads in FAMILIES.items():
+        assert set(payloads) & set(SLICE), name
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
