@@ -33,7 +33,7 @@ def test_mixed_file_imports_good_rows_and_names_each_rejected_line(world):
     assert set(reasons) == {5, 6, 7, 8, 9, 10, 11}
     assert "numéro d’adhérent manquant" in reasons[5]
     assert "adresse électronique invalide" in reasons[6]
-    assert "fédération inconnue : Atlantide" in reasons[7]
+    assert "fédération inconnue : Atlantide" in reasons[7]
     assert "déjà présent ligne 3" in reasons[8]
     assert "déjà présente ligne 2" in reasons[9]
     assert "colonnes" in reasons[10]
@@ -61,6 +61,39 @@ def test_address_of_another_member_is_rejected_not_stolen(world):
     world.member("lea")  # lea@example.org, no membership number
     report = _import(world.ctx, b"numero,nom,prenom,email,federation\nC1,Faux,Compte,lea@example.org,Paris\n")
     assert report.created == 0 and "déjà utilisée" in report.rejected[0][1]
+
+
+def test_names_numbers_and_addresses_the_database_cannot_hold_are_rejected_by_line(world):
+    long_name = "N" * 101
+    rows = [
+        "D1,Martin,Anne,anne@example.org,Paris",                # kept
+        f"D2,{long_name},Luc,luc@example.org,Paris",           # name too long for the column
+        "D3,Pe\x00tit,Zoé,zoe@example.org,Paris",              # NUL: PostgreSQL cannot store it
+        f"{'9' * 41},Durand,Max,max@example.org,Paris",        # membership number too long
+        "D5,Roux,Ida,i\x00da@example.org,Paris",               # control character in the address
+        f"D6,Blanc,Ana,{'a' * 250}@example.org,Paris",          # address longer than 254
+    ]
+    data = ("numero,nom,prenom,email,federation\n" + "\n".join(rows) + "\n").encode()
+    report = _import(world.ctx, data)
+    reasons = dict(report.rejected)
+    assert report.created == 1 and set(reasons) == {3, 4, 5, 6, 7}
+    assert "100 caractères au plus" in reasons[3]
+    assert "caractère de contrôle" in reasons[4]
+    assert "numéro d’adhérent refusé" in reasons[5]
+    assert "adresse électronique invalide" in reasons[6] and "adresse électronique invalide" in reasons[7]
+    assert set(_members(world.ctx)) == {"D1"}
+
+
+def test_create_member_refuses_a_name_the_database_cannot_hold(world):
+    from forum.errors import ValidationFailed
+    from forum.services import accounts
+
+    for first, last, expected in (("N" * 101, "Test", "100 caractères"), ("Lé\x00a", "Test", "caractère de contrôle")):
+        with pytest.raises(ValidationFailed) as refused, world.ctx.db.write() as session:
+            accounts.create_member(session, email="nom@example.org", first_name=first, last_name=last, federation=None)
+        assert expected in refused.value.errors["name"]
+    with world.ctx.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Member)) == 0
 
 
 def test_bad_header_imports_nothing(world):
@@ -93,7 +126,7 @@ def test_cli_import_reports_counts_and_rejected_lines(world, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "3 créé(s), 0 mis à jour, 0 inchangé(s), 7 rejeté(s)" in result.stdout
-    assert "ligne 7 : fédération inconnue : Atlantide" in result.stdout
+    assert "ligne 7 : fédération inconnue : Atlantide" in result.stdout
     assert "import" in result.stderr and "3\u202f" not in result.stdout  # progress goes to stderr
     missing = subprocess.run([sys.executable, "-m", "forum", "import-roster", str(tmp_path / "absent.csv")],
                              capture_output=True, text=True, env=env, timeout=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -16,7 +17,14 @@ from forum.context import Context
 from forum.errors import Forbidden, NotFound, RateLimited, ValidationFailed, wait_message
 from forum.models import Federation, Member, MemberStatus, Notification, Role, UsedToken, UserSession
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# One @, a dot in the domain, no space and no control character; 254 characters at most.
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+
+
+def email_ok(email: str) -> bool:
+    return len(email) <= 254 and EMAIL_RE.fullmatch(email) is not None
+
+
 # The idle deadline moves at most once a minute, so reads do not all become writes.
 TOUCH_AFTER = dt.timedelta(seconds=60)
 
@@ -41,6 +49,21 @@ def find_federation(session: Session, name_or_slug: str) -> Federation | None:
     )
 
 
+NAME_MAX = 100  # members.first_name / last_name
+
+
+def name_problem(first_name: str, last_name: str) -> str | None:
+    """What is wrong with a member's name, in French, or None: both given, not too long, and
+    no control character (a NUL cannot even be stored by PostgreSQL)."""
+    if not first_name.strip() or not last_name.strip():
+        return "Le prénom et le nom sont obligatoires."
+    if len(first_name.strip()) > NAME_MAX or len(last_name.strip()) > NAME_MAX:
+        return f"Le prénom et le nom ont chacun {NAME_MAX} caractères au plus."
+    if any(unicodedata.category(c) == "Cc" for c in first_name + last_name):
+        return "Le prénom et le nom ne peuvent pas contenir de caractère de contrôle."
+    return None
+
+
 def create_member(
     session: Session,
     *,
@@ -56,12 +79,13 @@ def create_member(
     """Create a member; active with a password, invited without one."""
     email = normalize_email(email)
     errors: dict[str, str] = {}
-    if not EMAIL_RE.match(email):
+    if not email_ok(email):
         errors["email"] = "Adresse électronique invalide."
     elif session.scalar(select(Member.id).where(Member.email == email)) is not None:
         errors["email"] = "Un membre utilise déjà cette adresse."
-    if not first_name.strip() or not last_name.strip():
-        errors["name"] = "Le prénom et le nom sont obligatoires."
+    problem = name_problem(first_name, last_name)
+    if problem:
+        errors["name"] = problem
     if moderated_federation is not None and role != Role.MODERATOR:
         errors["role"] = "Seul un rôle de modérateur se rattache à une fédération."
     if password is not None:
@@ -199,7 +223,7 @@ def make_token(ctx: Context, purpose: security.TokenPurpose, member: Member) -> 
 
 def member_for_token(ctx: Context, session: Session, purpose: security.TokenPurpose, token: str) -> Member:
     """The member a valid, unused token of this purpose was made for; NotFound otherwise."""
-    invalid = NotFound("Ce lien n’est plus valable : il a expiré ou a déjà servi. Demandez-en un nouveau.")
+    invalid = NotFound("Ce lien n’est plus valable : il a expiré ou a déjà servi. Demandez-en un nouveau.")
     payload = ctx.signers.loads(purpose, token, ctx.clock())
     if not isinstance(payload, dict) or not isinstance(payload.get("m"), int):
         raise invalid
@@ -359,7 +383,7 @@ def login(ctx: Context, email: str, password: str, ip: str, user_agent: str | No
                 member.suspended_until = None
             if member.status == MemberStatus.SUSPENDED:
                 until = (" jusqu’au " + member.suspended_until.strftime("%d/%m/%Y")) if member.suspended_until else ""
-                raise Forbidden(f"Votre compte est suspendu{until} : vous ne pouvez pas vous connecter.")
+                raise Forbidden(f"Votre compte est suspendu{until} : vous ne pouvez pas vous connecter.")
             if member.status != MemberStatus.ACTIVE:
                 raise Forbidden("Ce compte n’est pas actif.")
             if security.needs_rehash(member.password_hash):

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from forum.models import Federation, Member, MemberStatus, utcnow
-from forum.services.accounts import EMAIL_RE, normalize_email
+from forum.services.accounts import email_ok, name_problem, normalize_email
 
 # Accepted header spellings for each column, compared without accents or case.
 COLUMNS = {
@@ -63,8 +63,8 @@ def _header_map(header: list[str]) -> dict[str, int]:
     missing = [key for key in COLUMNS if key not in mapping]
     if missing:
         raise RosterError(
-            "En-tête incomplet : colonnes attendues numero, nom, prenom, email, federation "
-            f"(manquantes : {', '.join(missing)})."
+            "En-tête incomplet : colonnes attendues numero, nom, prenom, email, federation "
+            f"(manquantes : {', '.join(missing)})."
         )
     return mapping
 
@@ -147,14 +147,18 @@ def import_roster(
             reason = f"numéro d’adhérent {number} déjà présent ligne {seen_numbers[number]}"
         elif not first or not last:
             reason = "nom ou prénom manquant"
-        elif not EMAIL_RE.match(email):
-            reason = f"adresse électronique invalide : {email or '(vide)'}"
+        elif name_problem(first, last):
+            reason = f"nom ou prénom refusé\u00a0: {name_problem(first, last)}"
+        elif len(number) > 40 or any(unicodedata.category(c) == "Cc" for c in number):
+            reason = "numéro d’adhérent refusé (40 caractères au plus, sans caractère de contrôle)"
+        elif not email_ok(email):
+            reason = f"adresse électronique invalide : {email or '(vide)'}"
         elif email in seen_emails:
             reason = f"adresse {email} déjà présente ligne {seen_emails[email]}"
         elif email in email_owner and email_owner[email] != number:
             reason = f"adresse {email} déjà utilisée par un autre membre"
         elif fed_id is None:
-            reason = f"fédération inconnue : {raw[columns['federation']].strip() or '(vide)'}"
+            reason = f"fédération inconnue : {raw[columns['federation']].strip() or '(vide)'}"
         if reason:
             report.rejected.append((line, reason))
             continue
