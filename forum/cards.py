@@ -3,13 +3,14 @@
 A card is a pure function of its inputs: the post row (with its quote cards and the replies
 of the people quoted), the notes and signatures under it, the date text, and the viewer
 reduced to what a card can show about them (their id only when the card concerns them, and
-whether they moderate). The cache key is a digest of exactly these inputs, read from the
+whether they moderate). The cache key is exactly these inputs, read from the
 database on every request: any edit, moderation decision, note, rating, signature or reply
 changes the key, so there is nothing to invalidate and nothing stale to serve, on one worker
 or many. The template never sees anything that is not in the key.
 
-The CSRF token, the one per-request secret a card holds, is rendered as a random slot and
-filled in when the page is assembled.
+The CSRF token, the one per-request secret a card holds, is rendered as a fresh random slot
+where the template asks for it; the card is kept cut at those slots and joined with each
+reader's own token.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from forum.queries import PostRow
 
 
 class CardViewer(NamedTuple):
-    """What a card may know of its reader: `id` is 0 unless the card concerns them."""
+    """What a card may know of its reader: `id` is None unless the card concerns them."""
 
-    id: int
+    id: int | None
     is_moderator: bool
 
 
@@ -40,53 +41,89 @@ def viewer_for(post: PostRow, notes: Sequence[Any], signatures: Sequence[Any] | 
         concerned = any(q.quoted_member_id == member_id for q in post.quotes)
     if not concerned and signatures:
         concerned = any(s.member_id == member_id for s in signatures)
-    return CardViewer(member_id if concerned else 0, is_moderator)
+    return CardViewer(member_id if concerned else None, is_moderator)
+
+
+class _Slots:
+    """Renders `csrf_token()` as a fresh random slot and counts the calls: the rendered HTML is
+    then cut at the slots, so the reader's token goes exactly where the template asked for it
+    and nowhere else, whatever the members wrote."""
+
+    def __init__(self) -> None:
+        self.slot = "csrf-" + secrets.token_hex(16)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        return self.slot
+
+    def cut(self, html: str) -> tuple[str, ...] | None:
+        parts = tuple(html.split(self.slot))
+        return parts if len(parts) == self.calls + 1 else None
 
 
 class CardCache:
-    """Post cards rendered once per distinct input, in a bounded in-process table."""
+    """Post cards rendered once per distinct input, in an in-process table bounded in size.
 
-    def __init__(self, env: Environment, max_cards: int = 4096) -> None:
+    Each entry holds its key (the inputs, so the post's text) and the rendered card cut at its
+    CSRF slots; both are counted against `max_chars`, oldest entries going first. A card larger
+    than `max_card_chars` is rendered every time rather than kept.
+    """
+
+    def __init__(self, env: Environment, max_chars: int = 24_000_000, max_card_chars: int = 64_000) -> None:
         self._template = env.get_template("_post_card.html")
         self._reply_template = env.get_template("_reply_fields.html")
-        self._reply_fields: str | None = None
-        self._max = max_cards
-        self._cards: dict[tuple[Any, ...], str] = {}
+        self._reply_fields: tuple[str, ...] | None = None
+        self._max_chars = max_chars
+        self._max_card_chars = max_card_chars
+        self._cards: dict[tuple[Any, ...], tuple[tuple[str, ...], int]] = {}
+        self._chars = 0
         self._lock = threading.Lock()
-        # Unguessable, so that no member's text can contain it (bodies are escaped besides).
-        self.slot = "csrf-" + secrets.token_hex(16)
         self.hits = 0
         self.misses = 0
 
+    def _render_cut(self, template: Any, csrf_token: str, **context: Any) -> tuple[tuple[str, ...] | None, str]:
+        """The template cut at its CSRF slots (None if it cannot be cut), and the page text."""
+        slots = _Slots()
+        html = template.render(csrf_token=slots, **context)
+        parts = slots.cut(html)
+        if parts is None:  # cannot happen short of guessing a fresh random slot: render plainly
+            return None, template.render(csrf_token=lambda: csrf_token, **context)
+        return parts, csrf_token.join(parts)
+
     def render(self, post: PostRow, notes: Sequence[Any], signatures: Sequence[Any] | None,
-               when_text: str, viewer: CardViewer) -> str:
-        # Frozen dataclasses and tuples of plain values: the key compares equal exactly when every
-        # field does (a hash collision costs a render, never a wrong card).
+               when_text: str, viewer: CardViewer, csrf_token: str) -> str:
+        # Named tuples of plain values: the key compares equal exactly when every field does
+        # (a hash collision costs a render, never a wrong card).
         key = (post, tuple(notes), tuple(signatures) if signatures is not None else None, when_text, viewer)
-        html = self._cards.get(key)
-        if html is not None:
+        found = self._cards.get(key)
+        if found is not None:
             self.hits += 1
-            return html
+            return csrf_token.join(found[0])
         self.misses += 1
-        html = self._template.render(post=post, notes=notes, signatures=signatures, when_text=when_text,
-                                     me=viewer, csrf_token=lambda: self.slot)
-        with self._lock:
-            if len(self._cards) >= self._max:
-                # Oldest first: dicts keep insertion order.
-                self._cards.pop(next(iter(self._cards)), None)
-            self._cards[key] = html
+        parts, html = self._render_cut(self._template, csrf_token, post=post, notes=notes, signatures=signatures,
+                                       when_text=when_text, me=viewer)
+        # What the entry costs: the inputs it keeps as its key are about the size of the card.
+        size = 2 * len(html)
+        if parts is not None and size <= 2 * self._max_card_chars:
+            with self._lock:
+                while self._cards and self._chars + size > self._max_chars:
+                    # Oldest first: dicts keep insertion order.
+                    _, freed = self._cards.pop(next(iter(self._cards)))
+                    self._chars -= freed
+                self._cards[key] = (parts, size)
+                self._chars += size
         return html
 
     def reply_fields(self, draft: Any, errors: dict[str, str], csrf_token: str) -> Markup:
         """The reply form's fields: an empty draft's are the same for everyone, rendered once."""
         empty = not errors and not draft.body and not draft.quotes
-        html = self._reply_fields if empty else None
-        if html is None:
-            html = self._reply_template.render(draft=draft, errors=errors,
-                                               csrf_token=lambda: self.slot)
-            if empty:
-                self._reply_fields = html
-        return Markup(html.replace(self.slot, csrf_token))
+        if empty and self._reply_fields is not None:
+            return Markup(csrf_token.join(self._reply_fields))
+        parts, html = self._render_cut(self._reply_template, csrf_token, draft=draft, errors=errors)
+        if empty and parts is not None:
+            self._reply_fields = parts
+        return Markup(html)
 
     def page(self, posts: Sequence[PostRow], extras: dict[str, dict[int, list[Any]]], member_id: int,
              is_moderator: bool, when: Any, csrf_token: str) -> Markup:
@@ -98,8 +135,5 @@ class CardCache:
             notes = notes_by_post.get(post.id, [])
             signatures = signatures_by_post.get(post.id, [])
             viewer = viewer_for(post, notes, signatures, member_id, is_moderator)
-            parts.append(self.render(post, notes, signatures, when(post.created_at), viewer))
-        html = "".join(parts)
-        if self.slot in html:
-            html = html.replace(self.slot, csrf_token)
-        return Markup(html)
+            parts.append(self.render(post, notes, signatures, when(post.created_at), viewer, csrf_token))
+        return Markup("".join(parts))

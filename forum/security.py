@@ -67,7 +67,7 @@ class TokenPurpose:
 INVITE = TokenPurpose("tribune.invite", 7 * 24 * 3600)
 RESET = TokenPurpose("tribune.password-reset", 3600)
 CSRF = TokenPurpose("tribune.csrf", 12 * 3600)
-_CSRF_REUSE_SECONDS = 300
+_CSRF_REUSE_SECONDS = 60
 
 
 class Signers:
@@ -115,15 +115,18 @@ class Signers:
             token = self.session_cookie.unsign(cookie).decode()
         except BadSignature:
             return None
-        if len(self._verified_cookies) >= 10_000:
-            self._verified_cookies.clear()
-        self._verified_cookies[cookie] = token
+        # Only the exact cookie Tribune set is remembered: base64 decoding tolerates variants
+        # of a signature, which must not each take a place in the table.
+        if self.sign_session(token) == cookie:
+            if len(self._verified_cookies) >= 10_000:
+                self._verified_cookies.clear()
+            self._verified_cookies[cookie] = token
         return token
 
     def csrf_token(self, binding: str) -> str:
         """A CSRF token bound to the session (or anonymous visitor) id.
 
-        A token minted less than five minutes ago for the same binding is handed out again
+        A token minted less than a minute ago for the same binding is handed out again
         (it keeps its own timestamp, so it still expires CSRF.max_age after minting): signing
         costs more than the rest of a cached page.
         """

@@ -86,7 +86,7 @@ def add_note(ctx: Context, session: Session, actor: Member | None, post_id: int,
             raise Forbidden("Ce message relève de la modération d’une autre fédération.")
         recused = recusal_reason(actor, post, session)
         if recused:
-            raise Forbidden(f"Vous êtes récusé·e pour ce message : {recused}.")
+            raise Forbidden(f"Vous êtes récusé·e pour ce message : {recused}.")
     else:
         if post.author_id == actor.id:
             raise ValidationFailed({"note": "Vous ne pouvez pas proposer de note sur votre propre message."})
@@ -148,17 +148,15 @@ class NoteRow(NamedTuple):
 
 _MINE = NoteRating.__table__.alias("mine")
 # Built once: it runs on every topic page.
+_LISTED = ContextNote.status != NoteStatus.WITHDRAWN  # the notes a topic page lists
 # Correlated to the topic page's posts query: the first note of a post, NULL when it has none.
-NOTE_PROBE = (
-    select(ContextNote.id).where(ContextNote.post_id == Post.id, ContextNote.status != NoteStatus.WITHDRAWN)
-    .limit(1).scalar_subquery()
-)
+NOTE_PROBE = select(ContextNote.id).where(ContextNote.post_id == Post.id, _LISTED).limit(1).scalar_subquery()
 
 _NOTES_FOR_POSTS = ByIds(lambda ids: (
     select(ContextNote.id, ContextNote.post_id, ContextNote.html, ContextNote.by_moderator, ContextNote.status,
            ContextNote.author_id, _MINE.c.helpful)
     .outerjoin(_MINE, (_MINE.c.note_id == ContextNote.id) & (_MINE.c.member_id == bindparam("viewer_id")))
-    .where(ContextNote.post_id.in_(ids), ContextNote.status != NoteStatus.WITHDRAWN)
+    .where(ContextNote.post_id.in_(ids), _LISTED)
     .order_by(ContextNote.by_moderator.desc(), ContextNote.id)
 ))
 

@@ -99,3 +99,29 @@ def test_every_member_page_sends_anonymous_visitors_to_login(client, world, rout
         response = client.get(_url(route))
     assert response.status_code == 303
     assert response.headers["location"].startswith("/connexion")
+
+
+def test_a_tampered_variant_of_a_valid_session_cookie_is_not_remembered(client, world):
+    from forum.web import SESSION_COOKIE
+
+    world.member("lea")
+    login(client, "lea@example.org")
+    signers = client.app.state.ctx.signers
+    cookie = client.cookies.get(SESSION_COOKIE)
+    value, _, signature = cookie.rpartition(".")
+    # base64 decoding skips characters outside its alphabet: the variant still verifies...
+    variant = f"{value}.{signature[:1]}****{signature[1:]}"
+    assert signers.unsign_session(variant) == signers.unsign_session(cookie)
+    # ...but only the cookie Tribune set takes a place in the table of verified cookies.
+    assert cookie in signers._verified_cookies and variant not in signers._verified_cookies
+
+
+def test_the_session_member_is_built_from_every_mapped_column():
+    """load_session builds the member from the table's columns: each must be a mapped attribute
+    of the same name, or members would come back with attributes missing."""
+    from sqlalchemy import inspect
+
+    from forum.models import Member
+    from forum.services.accounts import _MEMBER_KEYS
+
+    assert {attr.key for attr in inspect(Member).column_attrs} == set(_MEMBER_KEYS)
