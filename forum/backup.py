@@ -29,7 +29,7 @@ def _pg_tool(name: str) -> str:
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
     if candidates:
         return candidates[-1]
-    raise BackupError(f"{name} introuvable : installez le client PostgreSQL.")
+    raise BackupError(f"{name} introuvable : installez le client PostgreSQL.")
 
 
 def _pg_env_and_dbname(url: str) -> tuple[dict[str, str], str]:
@@ -49,7 +49,7 @@ def _pg_env_and_dbname(url: str) -> tuple[dict[str, str], str]:
 def backup(settings: Settings, destination: Path, progress: Callable[[int, int], None] | None = None) -> None:
     """Write a consistent copy of the database to `destination` (which must not exist)."""
     if destination.exists():
-        raise BackupError(f"{destination} existe déjà : choisissez un autre nom.")
+        raise BackupError(f"{destination} existe déjà : choisissez un autre nom.")
     if settings.is_sqlite:
         source = sqlite3.connect(_sqlite_path(settings.database_url))
         target = sqlite3.connect(destination)
@@ -68,7 +68,7 @@ def backup(settings: Settings, destination: Path, progress: Callable[[int, int],
     result = subprocess.run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={destination}", dbname],
                             env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise BackupError(f"pg_dump a échoué : {result.stderr.strip()}")
+        raise BackupError(f"pg_dump a échoué : {result.stderr.strip()}")
 
 
 def restore(settings: Settings, source: Path, force: bool = False) -> None:
@@ -78,7 +78,7 @@ def restore(settings: Settings, source: Path, force: bool = False) -> None:
     if settings.is_sqlite:
         target_path = _sqlite_path(settings.database_url)
         if target_path.exists() and not force:
-            raise BackupError(f"{target_path} existe : ajoutez --force pour la remplacer.")
+            raise BackupError(f"{target_path} existe : ajoutez --force pour la remplacer.")
         check = sqlite3.connect(source)
         try:
             if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
@@ -92,9 +92,9 @@ def restore(settings: Settings, source: Path, force: bool = False) -> None:
             check.close()
         return
     if not force:
-        raise BackupError("Restaurer PostgreSQL remplace la base : ajoutez --force.")
+        raise BackupError("Restaurer PostgreSQL remplace la base : ajoutez --force.")
     env, dbname = _pg_env_and_dbname(settings.database_url)
     result = subprocess.run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", f"--dbname={dbname}",
                              str(source)], env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise BackupError(f"pg_restore a échoué : {result.stderr.strip()}")
+        raise BackupError(f"pg_restore a échoué : {result.stderr.strip()}")

@@ -30,15 +30,15 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--first-name", required=True, help="prénom")
     create.add_argument("--last-name", required=True, help="nom")
     create.add_argument("--federation", help="fédération (nom ou identifiant court)")
-    create.add_argument("--role", choices=[r.value for r in Role], default="member", help="rôle (défaut : member)")
-    create.add_argument("--moderates", help="pour un modérateur de fédération : la fédération modérée (national sinon)")
+    create.add_argument("--role", choices=[r.value for r in Role], default="member", help="rôle (défaut : member)")
+    create.add_argument("--moderates", help="pour un modérateur de fédération : la fédération modérée (national sinon)")
     create.add_argument("--membership-number", help="numéro d’adhérent")
     how = create.add_mutually_exclusive_group()
     how.add_argument("--password-stdin", action="store_true", help="lit le mot de passe sur l’entrée standard")
     how.add_argument("--invite", action="store_true", help="envoie une invitation par courriel (défaut)")
 
     roster = sub.add_parser("import-roster", help="importe le fichier des adhérents (CSV)")
-    roster.add_argument("file", type=Path, help="CSV : numero, nom, prenom, email, federation")
+    roster.add_argument("file", type=Path, help="CSV : numero, nom, prenom, email, federation")
 
     invite = sub.add_parser("invite", help="envoie (ou renvoie) une invitation par courriel")
     invite.add_argument("emails", nargs="*", help="adresses des membres à inviter")
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     role = sub.add_parser("set-role", help="change le rôle d’un membre (inscrit au journal)")
     role.add_argument("email", help="adresse du membre")
     role.add_argument("role", choices=[r.value for r in Role], help="nouveau rôle")
-    role.add_argument("--moderates", help="pour un modérateur de fédération : la fédération modérée (national sinon)")
+    role.add_argument("--moderates", help="pour un modérateur de fédération : la fédération modérée (national sinon)")
     role.add_argument("--by", required=True, help="adresse de l’administrateur·rice qui décide")
 
     status = sub.add_parser("set-status", help="suspend, réactive ou marque un départ (inscrit au journal)")
@@ -72,10 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--quiet", action="store_true", help="n’affiche que les erreurs")
 
     seed = sub.add_parser("seed", help="crée des données en masse pour les mesures de performance")
-    seed.add_argument("--members", type=int, default=1000, help="nombre de membres (défaut : 1000)")
-    seed.add_argument("--federations", type=int, default=30, help="nombre de fédérations (défaut : 30)")
-    seed.add_argument("--topics", type=int, default=500, help="nombre de sujets (défaut : 500)")
-    seed.add_argument("--posts", type=int, default=10000, help="nombre de messages (défaut : 10000)")
+    seed.add_argument("--members", type=int, default=1000, help="nombre de membres (défaut : 1000)")
+    seed.add_argument("--federations", type=int, default=30, help="nombre de fédérations (défaut : 30)")
+    seed.add_argument("--topics", type=int, default=500, help="nombre de sujets (défaut : 500)")
+    seed.add_argument("--posts", type=int, default=10000, help="nombre de messages (défaut : 10000)")
     return parser
 
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
-        print(f"Configuration invalide : {exc}", file=sys.stderr)
+        print(f"Configuration invalide : {exc}", file=sys.stderr)
         return 2
     from forum.app import wire
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](ctx, args)
     except DomainError as exc:
-        print(f"Erreur : {exc.message}", file=sys.stderr)
+        print(f"Erreur : {exc.message}", file=sys.stderr)
         return 1
     finally:
         ctx.db.dispose()
@@ -111,15 +111,15 @@ def cmd_create_member(ctx: Context, args: argparse.Namespace) -> int:
 
     password = None
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Mot de passe : ")
+        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Mot de passe : ")
     with ctx.db.write() as session:
         federation = accounts.find_federation(session, args.federation) if args.federation else None
         if args.federation and federation is None:
-            print(f"Erreur : fédération inconnue : {args.federation}", file=sys.stderr)
+            print(f"Erreur : fédération inconnue : {args.federation}", file=sys.stderr)
             return 1
         moderates = accounts.find_federation(session, args.moderates) if args.moderates else None
         if args.moderates and moderates is None:
-            print(f"Erreur : fédération inconnue : {args.moderates}", file=sys.stderr)
+            print(f"Erreur : fédération inconnue : {args.moderates}", file=sys.stderr)
             return 1
         member = accounts.create_member(
             session, email=args.email, first_name=args.first_name, last_name=args.last_name,
@@ -128,9 +128,9 @@ def cmd_create_member(ctx: Context, args: argparse.Namespace) -> int:
         )
         if password is None:
             accounts.send_invitation(ctx, session, member)
-            print(f"Membre créé : {member.email} (invitation envoyée).")
+            print(f"Membre créé : {member.email} (invitation envoyée).")
         else:
-            print(f"Membre créé : {member.email} (compte actif).")
+            print(f"Membre créé : {member.email} (compte actif).")
     return 0
 
 
@@ -141,7 +141,7 @@ def cmd_import_roster(ctx: Context, args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        print(f"Erreur : lecture impossible de {args.file} : {exc.strerror}", file=sys.stderr)
+        print(f"Erreur : lecture impossible de {args.file} : {exc.strerror}", file=sys.stderr)
         return 2
     bar = Progress("import", 0)
     try:
@@ -154,12 +154,12 @@ def cmd_import_roster(ctx: Context, args: argparse.Namespace) -> int:
                 "rejected": len(report.rejected),
             }, {"file": args.file.name}, now=ctx.clock())
     except RosterError as exc:
-        print(f"\nErreur : {exc} Rien n’a été importé.", file=sys.stderr)
+        print(f"\nErreur : {exc} Rien n’a été importé.", file=sys.stderr)
         return 1
     bar.finish()
-    print(f"Import terminé : {report.summary()}.")
+    print(f"Import terminé : {report.summary()}.")
     for line, reason in report.rejected:
-        print(f"  ligne {line} : {reason}")
+        print(f"  ligne {line} : {reason}")
     return 0
 
 
@@ -168,7 +168,7 @@ def cmd_invite(ctx: Context, args: argparse.Namespace) -> int:
     from forum.services import accounts
 
     if not args.emails and not args.all_pending:
-        print("Erreur : donnez des adresses ou --all-pending.", file=sys.stderr)
+        print("Erreur : donnez des adresses ou --all-pending.", file=sys.stderr)
         return 2
     sent = failed = 0
     with ctx.db.read() as session:
@@ -179,7 +179,7 @@ def cmd_invite(ctx: Context, args: argparse.Namespace) -> int:
             for email in args.emails:
                 member_id = session.scalar(select(Member.id).where(Member.email == accounts.normalize_email(email)))
                 if member_id is None:
-                    print(f"  inconnu : {email}", file=sys.stderr)
+                    print(f"  inconnu : {email}", file=sys.stderr)
                     failed += 1
                 else:
                     ids.append(member_id)
@@ -193,10 +193,10 @@ def cmd_invite(ctx: Context, args: argparse.Namespace) -> int:
                 accounts.send_invitation(ctx, session, member)
                 sent += 1
         except RateLimited as exc:
-            print(f"  non envoyée : {exc.message}", file=sys.stderr)
+            print(f"  non envoyée : {exc.message}", file=sys.stderr)
             limited += 1
-    print(f"Invitations envoyées : {sent}" + (f", introuvables : {failed}" if failed else "")
-          + (f", non envoyées (limite) : {limited}" if limited else "") + ".")
+    print(f"Invitations envoyées : {sent}" + (f", introuvables : {failed}" if failed else "")
+          + (f", non envoyées (limite) : {limited}" if limited else "") + ".")
     return 1 if failed or limited else 0
 
 
@@ -205,9 +205,9 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
 
     logins = load_demo(ctx)
     if logins is None:
-        print("La base contient déjà des membres : données de démonstration non chargées.")
+        print("La base contient déjà des membres : données de démonstration non chargées.")
         return 0
-    print("Données de démonstration chargées. Comptes (mot de passe commun : " + DEMO_PASSWORD + ") :")
+    print("Données de démonstration chargées. Comptes (mot de passe commun : " + DEMO_PASSWORD + ") :")
     for email, name, role in logins:
         print(f"  {email:32} {name:18} {role}")
     return 0
@@ -223,9 +223,9 @@ def cmd_verify_journal(ctx: Context, args: argparse.Namespace) -> int:
         count, last = journal.head(session)
     bar.finish()
     if verdict.ok:
-        print(f"Journal intègre : {verdict.checked} entrée(s), dernière empreinte {last}.")
+        print(f"Journal intègre : {verdict.checked} entrée(s), dernière empreinte {last}.")
         return 0
-    print(f"Journal ALTÉRÉ : {verdict.problem}.", file=sys.stderr)
+    print(f"Journal ALTÉRÉ : {verdict.problem}.", file=sys.stderr)
     return 1
 
 
@@ -245,14 +245,14 @@ def cmd_set_role(ctx: Context, args: argparse.Namespace) -> int:
         actor = _admin(session, args.by)
         member = session.scalar(select(Member).where(Member.email == accounts.normalize_email(args.email)))
         if member is None:
-            print(f"Erreur : membre inconnu : {args.email}", file=sys.stderr)
+            print(f"Erreur : membre inconnu : {args.email}", file=sys.stderr)
             return 1
         moderates = accounts.find_federation(session, args.moderates) if args.moderates else None
         if args.moderates and moderates is None:
-            print(f"Erreur : fédération inconnue : {args.moderates}", file=sys.stderr)
+            print(f"Erreur : fédération inconnue : {args.moderates}", file=sys.stderr)
             return 1
         accounts.set_role(ctx, session, actor, member.id, Role(args.role), moderates)
-    print(f"Rôle de {args.email} : {args.role}.")
+    print(f"Rôle de {args.email} : {args.role}.")
     return 0
 
 
@@ -264,10 +264,10 @@ def cmd_set_status(ctx: Context, args: argparse.Namespace) -> int:
         actor = _admin(session, args.by)
         member_id = session.scalar(select(Member.id).where(Member.email == accounts.normalize_email(args.email)))
         if member_id is None:
-            print(f"Erreur : membre inconnu : {args.email}", file=sys.stderr)
+            print(f"Erreur : membre inconnu : {args.email}", file=sys.stderr)
             return 1
         accounts.set_status(ctx, session, actor, member_id, MemberStatus(args.status), reason=args.reason, days=args.days)
-    print(f"Statut de {args.email} : {args.status}.")
+    print(f"Statut de {args.email} : {args.status}.")
     return 0
 
 
@@ -277,7 +277,7 @@ def cmd_send_digests(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.db.write() as session:
         sent = notifications.send_digests(ctx, session)
     if not args.quiet:
-        print(f"Résumés envoyés : {sent}.")
+        print(f"Résumés envoyés : {sent}.")
     return 0
 
 
@@ -289,10 +289,10 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     try:
         backup(ctx.settings, args.destination, progress=lambda done, total: bar.update(done, total))
     except BackupError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
+        print(f"Erreur : {exc}", file=sys.stderr)
         return 1
     bar.finish()
-    print(f"Sauvegarde écrite : {args.destination}")
+    print(f"Sauvegarde écrite : {args.destination}")
     return 0
 
 
@@ -303,9 +303,9 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     try:
         restore(ctx.settings, args.source, force=args.force)
     except BackupError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
+        print(f"Erreur : {exc}", file=sys.stderr)
         return 1
-    print("Sauvegarde restaurée. Vérifiez le journal : python -m forum verify-journal")
+    print("Sauvegarde restaurée. Vérifiez le journal : python -m forum verify-journal")
     return 0
 
 
@@ -313,7 +313,7 @@ def cmd_seed(ctx: Context, args: argparse.Namespace) -> int:
     from forum.seed import seed
 
     if min(args.members, args.topics, args.posts) < 1 or args.posts < args.topics:
-        print("Erreur : il faut au moins un membre, un sujet, et autant de messages que de sujets.", file=sys.stderr)
+        print("Erreur : il faut au moins un membre, un sujet, et autant de messages que de sujets.", file=sys.stderr)
         return 2
     seed(ctx, members=args.members, federations=args.federations, topics=args.topics, posts=args.posts)
     print("Données créées.")

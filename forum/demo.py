@@ -21,7 +21,7 @@ CANDIDATES = (2, 3)
 
 FEDERATIONS = [("paris", "Paris"), ("rhone", "Rhône"), ("gironde", "Gironde")]
 CATEGORIES = [
-    ("debat", "Débat", "Le débat de la désignation : toute citation y est sourcée, avec son contexte.", ModerationPolicy.DEBATE),
+    ("debat", "Débat", "Le débat de la désignation : toute citation y est sourcée, avec son contexte.", ModerationPolicy.DEBATE),
     ("annonces", "Annonces", "Les annonces de la direction et des fédérations.", ModerationPolicy.GENERAL),
     ("programme", "Programme", "Propositions et amendements au programme.", ModerationPolicy.DEBATE),
     ("vie-locale", "Vie locale", "Réunions, tractages et vie des sections.", ModerationPolicy.GENERAL),
@@ -42,24 +42,24 @@ PEOPLE = [
 TOPICS = [
     ("debat", 2, "Pourquoi je suis candidate à la tête de liste",
      "Chères et chers camarades,\n\nJe me présente pour porter **une campagne de terrain**, fédération par fédération.\n\n"
-     "Trois priorités :\n\n1. le logement ;\n2. les transports du quotidien ;\n3. la démocratie interne.",
-     [(3, "Merci Camille. Sur le logement, quel calendrier proposes-tu pour les premières mesures ?"),
-      (2, "Dès la première année : un plan de rénovation voté dans les cent premiers jours."),
+     "Trois priorités :\n\n1. le logement ;\n2. les transports du quotidien ;\n3. la démocratie interne.",
+     [(3, "Merci Camille. Sur le logement, quel calendrier proposes-tu pour les premières mesures ?"),
+      (2, "Dès la première année : un plan de rénovation voté dans les cent premiers jours."),
       (4, "Je partage la priorité sur les transports, mais il faut parler des zones rurales.")]),
-    ("debat", 3, "Ma candidature : rassembler toutes les fédérations",
-     "Je suis candidat parce que notre parti doit **parler à tout le pays**.\n\nMon texte complet est en ligne ; "
+    ("debat", 3, "Ma candidature : rassembler toutes les fédérations",
+     "Je suis candidat parce que notre parti doit **parler à tout le pays**.\n\nMon texte complet est en ligne ; "
      "je répondrai ici à toutes vos questions.",
-     [(5, "Quelle place pour les fédérations rurales dans ta campagne ?"),
-      (3, "Une place centrale : la moitié de mes déplacements se fera hors des métropoles.")]),
+     [(5, "Quelle place pour les fédérations rurales dans ta campagne ?"),
+      (3, "Une place centrale : la moitié de mes déplacements se fera hors des métropoles.")]),
     ("vie-locale", 5, "Réunion de section jeudi 19 h",
-     "Ordre du jour : bilan du tractage, préparation du débat régional, questions diverses.\n\nSalle habituelle, 2e étage.",
+     "Ordre du jour : bilan du tractage, préparation du débat régional, questions diverses.\n\nSalle habituelle, 2e étage.",
      [(6, "Je serai là, j’apporte les tracts restants.")]),
-    ("entraide", 4, "Comment citer un tweet correctement ?",
-     "Je veux citer un ancien tweet d’un candidat : faut-il le lien, une archive, une capture ?",
-     [(1, "Le lien vers le tweet et, si possible, une archive (web.archive.org). Indiquez aussi le contexte : "
+    ("entraide", 4, "Comment citer un tweet correctement ?",
+     "Je veux citer un ancien tweet d’un candidat : faut-il le lien, une archive, une capture ?",
+     [(1, "Le lien vers le tweet et, si possible, une archive (web.archive.org). Indiquez aussi le contexte : "
           "à qui il répondait, et quand.")]),
     ("annonces", 0, "Calendrier de la désignation",
-     "Les candidatures sont ouvertes jusqu’au 15 décembre. Le débat se poursuit jusqu’au 20 janvier ; "
+     "Les candidatures sont ouvertes jusqu’au 15 décembre. Le débat se poursuit jusqu’au 20 janvier ; "
      "le vote a lieu sur le système de vote du parti.", []),
 ]
 
@@ -79,7 +79,7 @@ def _demo_designation(ctx: Context, session: Session, people: list[Member]) -> N
         voting_url="https://vote.example.org/europeennes", description="Désignation de la tête de liste nationale.",
     )
     statements = {
-        2: "## Une campagne de terrain\n\nLogement, transports du quotidien, démocratie interne : "
+        2: "## Une campagne de terrain\n\nLogement, transports du quotidien, démocratie interne : "
            "je veux porter nos propositions dans chaque fédération.",
         3: "## Rassembler\n\nNotre parti doit parler à tout le pays, des métropoles aux villages.",
     }

@@ -95,11 +95,11 @@ def verify(session: Session, progress: Callable[[int, int], None] | None = None)
             return Verdict(False, checked, f"entrée n° {expected_seq} supprimée (la suivante est la n° {entry.seq})", expected_seq)
         if entry.prev_hash != prev_hash:
             if seen.get(entry.prev_hash) == entry.seq - 2:
-                return Verdict(False, checked, f"entrée n° {entry.seq - 1} insérée : la n° {entry.seq} ne la connaît pas", entry.seq - 1)
-            return Verdict(False, checked, f"entrée n° {entry.seq - 1} modifiée ou remplacée : la n° {entry.seq} "
+                return Verdict(False, checked, f"entrée n° {entry.seq - 1} insérée : la n° {entry.seq} ne la connaît pas", entry.seq - 1)
+            return Verdict(False, checked, f"entrée n° {entry.seq - 1} modifiée ou remplacée : la n° {entry.seq} "
                            "enregistre une autre empreinte pour elle", entry.seq - 1)
         if recomputed != entry.hash:
-            return Verdict(False, checked, f"entrée n° {entry.seq} modifiée : son contenu ne correspond plus à son empreinte", entry.seq)
+            return Verdict(False, checked, f"entrée n° {entry.seq} modifiée : son contenu ne correspond plus à son empreinte", entry.seq)
         seen[entry.hash] = entry.seq
         prev_hash = entry.hash
         expected_seq += 1

@@ -89,7 +89,7 @@ class BodySizeLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = "Envoi trop volumineux : réduisez sa taille et réessayez.".encode()
+        body = "Envoi trop volumineux : réduisez sa taille et réessayez.".encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})

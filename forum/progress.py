@@ -7,6 +7,11 @@ import time
 from typing import TextIO
 
 
+def _number(value: float, decimals: int = 0) -> str:
+    """A number as French writes it: narrow no-break space between thousands, decimal comma."""
+    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
 class Progress:
     def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
         self.label = label
@@ -30,13 +35,13 @@ class Progress:
         bar = "█" * filled + "░" * (width - filled)
         percent = 100 * done / self.total if self.total else 100.0
         self.stream.write(
-            f"\r{self.label} {bar} {done:,}/{self.total:,} ({percent:5.1f} %) "
-            f"· {rate:,.0f}/s · reste {left:4.0f} s ".replace(",", "\u202f")
+            f"\r{self.label} {bar} {_number(done)}/{_number(self.total)} ({_number(percent, 1):>5}\u202f%) "
+            f"· {_number(rate)}/s · reste {_number(left):>4}\u00a0s "
         )
         self.stream.flush()
 
     def finish(self) -> None:
         self.update(self.total, force=True)
         elapsed = time.monotonic() - self.started
-        self.stream.write(f"\n{self.label} : terminé en {elapsed:.1f} s\n")
+        self.stream.write(f"\n{self.label}\u00a0: terminé en {_number(elapsed, 1)}\u00a0s\n")
         self.stream.flush()

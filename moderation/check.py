@@ -41,15 +41,15 @@ class _FrenchParser(argparse.ArgumentParser):
     """argparse speaking French, exiting 2 with a French message on bad arguments."""
 
     def format_usage(self) -> str:
-        return super().format_usage().replace("usage:", "utilisation :", 1)
+        return super().format_usage().replace("usage:", "utilisation :", 1)
 
     def format_help(self) -> str:
-        return super().format_help().replace("usage:", "utilisation :", 1)
+        return super().format_help().replace("usage:", "utilisation :", 1)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        translated = (message.replace("the following arguments are required:", "argument obligatoire manquant :")
-                      .replace("unrecognized arguments:", "arguments inconnus :")
+        translated = (message.replace("the following arguments are required:", "argument obligatoire manquant :")
+                      .replace("unrecognized arguments:", "arguments inconnus :")
                       .replace("expected one argument", "une valeur est attendue"))
         self.exit(EXIT_UNREADABLE, fr(f"{self.prog} : erreur : {translated}\n"))
 
@@ -77,16 +77,16 @@ def _read_json(path: str, what: str) -> object:
     try:
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except FileNotFoundError:
-        raise DraftError(f"{what} introuvable : {path}") from None
+        raise DraftError(f"{what} introuvable : {path}") from None
     except OSError as exc:
-        raise DraftError(f"{what} illisible : {path} ({exc.strerror or exc})") from None
+        raise DraftError(f"{what} illisible : {path} ({exc.strerror or exc})") from None
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise DraftError(f"{what} illisible : {path} n’est pas encodé en UTF-8") from None
+        raise DraftError(f"{what} illisible : {path} n’est pas encodé en UTF-8") from None
     except json.JSONDecodeError as exc:
         raise DraftError(
-            f"{what} illisible : JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno})") from None
+            f"{what} illisible : JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno})") from None
 
 
 def _read_attachment(value: object, base: Path, where: str) -> Attachment:
@@ -96,18 +96,18 @@ def _read_attachment(value: object, base: Path, where: str) -> Attachment:
         content_type, description, source = value.get("content_type"), value.get("description"), value.get("source")
         for name, item in (("content_type", content_type), ("description", description), ("source", source)):
             if item is not None and not isinstance(item, str):
-                raise DraftError(f"{where} : « {name} » doit être une chaîne de caractères")
+                raise DraftError(f"{where} : « {name} » doit être une chaîne de caractères")
     else:
         path = value
     if not isinstance(path, str) or not path.strip():
-        raise DraftError(f"{where} : la pièce jointe doit être un chemin de fichier")
+        raise DraftError(f"{where} : la pièce jointe doit être un chemin de fichier")
     file = base / path
     try:
         data = file.read_bytes()
     except FileNotFoundError:
-        raise DraftError(f"{where} : pièce jointe introuvable : {path}") from None
+        raise DraftError(f"{where} : pièce jointe introuvable : {path}") from None
     except OSError as exc:
-        raise DraftError(f"{where} : pièce jointe illisible : {path} ({exc.strerror or exc})") from None
+        raise DraftError(f"{where} : pièce jointe illisible : {path} ({exc.strerror or exc})") from None
     return Attachment(filename=file.name, data=data, content_type=content_type,
                       description=description or "", source=source or "")
 
@@ -115,25 +115,25 @@ def _read_attachment(value: object, base: Path, where: str) -> Attachment:
 def _read_quote(item: object, number: int, base: Path) -> Quote:
     where = f"citation n°\u00a0{number}"
     if not isinstance(item, dict):
-        raise DraftError(f"{where} : un objet JSON est attendu")
+        raise DraftError(f"{where} : un objet JSON est attendu")
     kind = item.get("kind")
     if not isinstance(kind, str):
-        raise DraftError(f"{where} : « kind » manquant (attendu : {', '.join(KINDS)})")
+        raise DraftError(f"{where} : « kind » manquant (attendu : {', '.join(KINDS)})")
     if kind not in KINDS:
-        raise DraftError(f"{where} : type « {kind} » inconnu (attendu : {', '.join(KINDS)})")
+        raise DraftError(f"{where} : type « {kind} » inconnu (attendu : {', '.join(KINDS)})")
     fields: dict[str, str] = {}
     for name in _STRING_FIELDS:
         value = item.get(name)
         if value is not None and not isinstance(value, str):
-            raise DraftError(f"{where} : « {name} » doit être une chaîne de caractères")
+            raise DraftError(f"{where} : « {name} » doit être une chaîne de caractères")
         fields[name] = value or ""
     quoted_text = item.get("quoted_text")
     if quoted_text is not None and not isinstance(quoted_text, str) and not (
             isinstance(quoted_text, list) and all(isinstance(t, str) for t in quoted_text)):
-        raise DraftError(f"{where} : « quoted_text » doit être un texte ou une liste de textes")
+        raise DraftError(f"{where} : « quoted_text » doit être un texte ou une liste de textes")
     quoted_post = item.get("quoted_post")
     if quoted_post is not None and not isinstance(quoted_post, (str, int)):
-        raise DraftError(f"{where} : « quoted_post » doit être un identifiant")
+        raise DraftError(f"{where} : « quoted_post » doit être un identifiant")
     attachment = item.get("attachment")
     return Quote(
         kind=kind,
@@ -150,16 +150,16 @@ def load_draft(data: object, base: Path) -> Draft:
         raise DraftError("le brouillon doit être un objet JSON {\"body\", \"category\", \"quotes\"}")
     body = data.get("body", "")
     if not isinstance(body, str):
-        raise DraftError("« body » doit être une chaîne de caractères (le texte Markdown)")
+        raise DraftError("« body » doit être une chaîne de caractères (le texte Markdown)")
     category = data.get("category", "general")
     if category not in CATEGORIES:
-        raise DraftError(f"« category » doit valoir {' ou '.join(repr(c) for c in CATEGORIES)}")
+        raise DraftError(f"« category » doit valoir {' ou '.join(repr(c) for c in CATEGORIES)}")
     quotes = data.get("quotes", [])
     if not isinstance(quotes, list):
-        raise DraftError("« quotes » doit être une liste de citations")
+        raise DraftError("« quotes » doit être une liste de citations")
     attachments = data.get("attachments", [])
     if not isinstance(attachments, list):
-        raise DraftError("« attachments » doit être une liste de fichiers")
+        raise DraftError("« attachments » doit être une liste de fichiers")
     return Draft(
         body=body,
         category=category,
@@ -175,7 +175,7 @@ def load_dns(path: str) -> dict[str, str | list[str]]:
     if not isinstance(data, dict) or not all(
             isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v))
             for v in data.values()):
-        raise DraftError("table DNS invalide : un objet {\"nom.\": \"valeur TXT\"} est attendu")
+        raise DraftError("table DNS invalide : un objet {\"nom.\": \"valeur TXT\"} est attendu")
     return data
 
 

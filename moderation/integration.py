@@ -62,7 +62,7 @@ def dns_from_settings(value: str) -> DnsSource | None:
     with open(value, encoding="utf-8") as handle:
         mapping = json.load(handle)
     if not isinstance(mapping, dict):
-        raise ValueError("TRIBUNE_DKIM_DNS : le fichier doit contenir un objet JSON {nom: valeur TXT}.")
+        raise ValueError("TRIBUNE_DKIM_DNS : le fichier doit contenir un objet JSON {nom: valeur TXT}.")
     return {str(k): str(v) for k, v in mapping.items()}
 
 

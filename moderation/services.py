@@ -23,7 +23,7 @@ from forum.services.posting import count_transition
 from moderation.models import Action, Appeal, AppealStatus, Decision, ItemStatus, Report, ReviewItem
 
 REASONS: dict[str, str] = {
-    "conforme": "Conforme aux règles : citations sourcées et contexte suffisant",
+    "conforme": "Conforme aux règles : citations sourcées et contexte suffisant",
     "source_verifiee": "Source vérifiée par la modération",
     "citation_non_sourcee": "Citation sans source vérifiable",
     "montage": "Citation sortie de son contexte ou montage",
@@ -127,7 +127,7 @@ def on_post_saved(ctx: Context, session: Session, post: Post, holds: list[dict[s
             # A moderator asked for changes: the edit goes back to them, it does not publish itself.
             post.status = PostStatus.HELD
             post.hold_reasons = [{"code": "modifie_apres_demande",
-                                  "message": "Message modifié à la demande de la modération : il attend une nouvelle relecture.",
+                                  "message": "Message modifié à la demande de la modération : il attend une nouvelle relecture.",
                                   "quote_index": None}]
             reasons = [{"source": "author", "code": "modifie_apres_demande",
                         "message": "Modifié par l’auteur·rice après une demande de modification."}]
@@ -162,7 +162,7 @@ def report_post(ctx: Context, session: Session, reporter: Member | None, post_id
         raise ValidationFailed({"reason_code": "Vous ne pouvez pas signaler votre propre message."})
     already = session.scalar(select(Report.id).where(Report.post_id == post.id, Report.reporter_id == reporter.id))
     if already is not None:
-        raise ValidationFailed({"reason_code": "Vous avez déjà signalé ce message : la modération l’examine. Merci."})
+        raise ValidationFailed({"reason_code": "Vous avez déjà signalé ce message : la modération l’examine. Merci."})
     errors: dict[str, str] = {}
     text = text.strip()
     if reason_code not in REPORT_REASONS:
@@ -176,7 +176,7 @@ def report_post(ctx: Context, session: Session, reporter: Member | None, post_id
     now = ctx.clock()
     security.throttle(session, security.Limit("reports", ctx.settings.reports_per_hour, 3600),
                       str(reporter.id), "Vous avez fait beaucoup de signalements. Réessayez {wait}.", now)
-    reason = {"source": "report", "code": reason_code, "message": "Signalement : " + REPORT_REASONS[reason_code]}
+    reason = {"source": "report", "code": reason_code, "message": "Signalement : " + REPORT_REASONS[reason_code]}
     item = _open_item(session, post)
     if item is None:
         item = _new_item(ctx, session, post, [reason])
@@ -300,7 +300,7 @@ def _case_for_action(ctx: Context, session: Session, actor: Member | None,
         raise Forbidden("Ce message relève de la modération d’une autre fédération.")
     recused = recusal_reason(moderator, post, session)
     if recused:
-        raise Forbidden(f"Vous êtes récusé·e pour ce message : {recused}.")
+        raise Forbidden(f"Vous êtes récusé·e pour ce message : {recused}.")
     _check_claim(ctx, session, moderator, item)
     return moderator, item, post, category
 
@@ -318,7 +318,7 @@ def _check_claim(ctx: Context, session: Session, moderator: Member, item: Review
             and ctx.clock() - item.claimed_at < dt.timedelta(minutes=CLAIM_MINUTES):
         holder = session.get(Member, item.claimed_by_id)
         name = holder.display_name if holder else "un·e autre modérateur·rice"
-        raise Forbidden(f"Ce cas est pris en charge par {name} : attendez sa décision ou la fin de sa prise en charge.")
+        raise Forbidden(f"Ce cas est pris en charge par {name} : attendez sa décision ou la fin de sa prise en charge.")
 
 
 # --- one item ----------------------------------------------------------------------------
@@ -487,16 +487,16 @@ def _notify_decision(ctx: Context, session: Session, decision: Decision, post: P
                      reason_code: str, reason_text: str, days: int | None) -> None:
     reason = REASONS[reason_code] + (f" — {reason_text}" if reason_text else "")
     verdict = VERDICTS[chosen] + (f" de {days} jour{'s' if days and days > 1 else ''}" if days else "")
-    text = f"Votre message dans « {topic.title} » {verdict}. Motif : {reason}."
+    text = f"Votre message dans « {topic.title} » {verdict}. Motif : {reason}."
     follow = ""
     if chosen in ADVERSE:
-        follow = (f"\n\nVous pouvez faire appel de cette décision une fois, dans les {APPEAL_DAYS} jours : "
+        follow = (f"\n\nVous pouvez faire appel de cette décision une fois, dans les {APPEAL_DAYS} jours : "
                   f"{ctx.url(f'/decisions/{decision.id}/appel')}\nUn·e autre modérateur·rice tranchera.")
     if chosen == Action.REQUEST_CHANGES:
-        follow += "\n\nModifiez votre message : il sera relu à nouveau."
+        follow += "\n\nModifiez votre message : il sera relu à nouveau."
     notify(ctx, session, post.author_id, text,
            link=f"/decisions/{decision.id}/appel" if chosen in ADVERSE else f"/t/{topic.id}#p{post.id}",
-           email_subject="Tribune : décision de modération sur votre message",
+           email_subject="Tribune : décision de modération sur votre message",
            email_text=f"Bonjour,\n\n{text}{follow}")
 
 
@@ -617,12 +617,12 @@ def decide_appeal(ctx: Context, session: Session, actor: Member | None, appeal_i
         raise Forbidden("Cet appel relève de la modération d’une autre fédération.")
     recused = _appeal_recusal(session, moderator, decision, post)
     if recused:
-        raise Forbidden(f"Vous êtes récusé·e pour cet appel : {recused}.")
+        raise Forbidden(f"Vous êtes récusé·e pour cet appel : {recused}.")
     if appeal.status != AppealStatus.OPEN:
         raise ValidationFailed({"outcome": "Cet appel a déjà été tranché."})
     errors: dict[str, str] = {}
     if outcome not in (AppealStatus.UPHELD.value, AppealStatus.OVERTURNED.value):
-        errors["outcome"] = "Choisissez : maintenir ou annuler la décision."
+        errors["outcome"] = "Choisissez : maintenir ou annuler la décision."
     reason_text = reason_text.strip()
     if not reason_text:
         errors["reason_text"] = "Motivez la décision d’appel."
@@ -640,9 +640,9 @@ def decide_appeal(ctx: Context, session: Session, actor: Member | None, appeal_i
                    {"moderator_id": moderator.id, "reason_text": reason_text}, now=now)
     verdict = "annulée" if appeal.status == AppealStatus.OVERTURNED else "maintenue"
     notify(ctx, session, appeal.appellant_id,
-           f"Votre appel sur « {topic.title} » a été examiné : la décision est {verdict}. Motif : {reason_text}",
+           f"Votre appel sur « {topic.title} » a été examiné : la décision est {verdict}. Motif : {reason_text}",
            link=f"/decisions/{decision.id}/appel",
-           email_subject="Tribune : décision sur votre appel")
+           email_subject="Tribune : décision sur votre appel")
     return appeal
 
 
@@ -678,7 +678,7 @@ def hide_quote_reply(ctx: Context, session: Session, actor: Member | None, reply
         raise Forbidden("Ce message relève de la modération d’une autre fédération.")
     recused = "vous êtes l’auteur·rice de cette réponse" if reply.member_id == moderator.id else recusal_reason(moderator, post, session)
     if recused:
-        raise Forbidden(f"Vous êtes récusé·e : {recused}.")
+        raise Forbidden(f"Vous êtes récusé·e : {recused}.")
     if reply.hidden:
         raise ValidationFailed({"reason_code": "Cette réponse est déjà masquée."})
     reason_text, errors = _validate_reason(reason_code, reason_text)
@@ -688,6 +688,6 @@ def hide_quote_reply(ctx: Context, session: Session, actor: Member | None, reply
     journal.append(session, "quote_reply_hidden", {"category": category.name, "reason_code": reason_code},
                    {"moderator_id": moderator.id, "reply_id": reply.id, "reason_text": reason_text}, now=ctx.clock())
     reason = REASONS[reason_code] + (f" — {reason_text}" if reason_text else "")
-    notify(ctx, session, reply.member_id, f"Votre réponse à une citation a été masquée par la modération. Motif : {reason}.",
-           link=f"/t/{post.topic_id}#p{post.id}", email_subject="Tribune : votre réponse a été masquée")
+    notify(ctx, session, reply.member_id, f"Votre réponse à une citation a été masquée par la modération. Motif : {reason}.",
+           link=f"/t/{post.topic_id}#p{post.id}", email_subject="Tribune : votre réponse a été masquée")
     return reply

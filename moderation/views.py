@@ -227,7 +227,7 @@ async def add_note(request: Request) -> Response:
 
         # The inline note form cannot be shown again here: give the draft back in the page.
         draft = str(form.get("note", "")).strip()
-        kept = f" Votre note n’a pas été enregistrée ; la voici pour la reprendre : « {draft} »" if draft else ""
+        kept = f" Votre note n’a pas été enregistrée ; la voici pour la reprendre : « {draft} »" if draft else ""
         response = error_page(request, 429, exc.message + kept)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response

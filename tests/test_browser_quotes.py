@@ -286,7 +286,7 @@ def test_pasted_compilation_held_proper_quotes_published_then_moderator_approves
         email = mailbox.wait_for("lea@example.org")
         assert "décision de modération" in str(email["Subject"])
         body = mailbox.body(email)
-        assert f"« {HELD_TITLE} » a été approuvé et publié" in body, body
+        assert f"« {HELD_TITLE} » a été approuvé et publié" in body, body
         assert f"{APPROVAL_REASON} — {PRECISION}" in body, body
         link = mailbox.link("lea@example.org")
         assert link.startswith(f"{held_url}#p"), link  # leads back to this server, to the post

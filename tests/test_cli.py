@@ -56,7 +56,7 @@ def test_invite_all_pending(world, mailbox):
     world.member("b", password=None)
     world.member("c")
     result = _run(world.ctx, "invite", "--all-pending")
-    assert result.returncode == 0 and "Invitations envoyées : 2" in result.stdout
+    assert result.returncode == 0 and "Invitations envoyées : 2" in result.stdout
     mailbox.wait_for("a@example.org")
     mailbox.wait_for("b@example.org")
     assert all("c@example.org" not in str(m["To"]) for m in mailbox.messages)

@@ -232,7 +232,7 @@ def _three_decisions(client, app, world) -> None:
 def test_verify_journal_passes_on_an_untouched_chain(client, app, world):
     _three_decisions(client, app, world)
     result = _journal_cli(world.ctx)
-    assert result.returncode == 0 and "Journal intègre : 3 entrée(s)" in result.stdout
+    assert result.returncode == 0 and "Journal intègre : 3 entrée(s)" in result.stdout
 
 
 def test_verify_journal_names_a_changed_entry(client, app, world):

@@ -35,7 +35,8 @@ def _html(html: str) -> ET.Element:
 
 
 def _text(element: ET.Element) -> str:
-    return " ".join("".join(element.itertext()).split())
+    # Whitespace collapsed as a browser does: ASCII whitespace only, no-break spaces kept.
+    return re.sub(r"[ \t\n\r\f]+", " ", "".join(element.itertext())).strip()
 
 
 def _links(html: str) -> list[str]:
@@ -98,9 +99,9 @@ def test_notification_email_escapes_a_hostile_title_and_author_in_the_html_part(
                                             "Nous, adhérent·es, appelons à l’unité du parti.", "camille@example.org")
         topic_id = topic.id
     message = mailbox.wait_for("camille@example.org")
-    assert str(message["Subject"]) == "Tribune : invitation à cosigner une déclaration"
+    assert str(message["Subject"]) == "Tribune : invitation à cosigner une déclaration"
     plain, html = _parts(message)
-    notice = f"{HOSTILE_NAME} Test vous invite à cosigner « {HOSTILE_TITLE} »."
+    notice = f"{HOSTILE_NAME} Test vous invite à cosigner « {HOSTILE_TITLE} »."
     assert notice in plain
     assert "<img" not in html and "<script" not in html
     body = _html(html).find("body")
@@ -116,7 +117,7 @@ def test_notification_email_escapes_a_hostile_title_and_author_in_the_html_part(
 def test_notification_without_link_has_no_button(world, mailbox):
     lea = world.member("lea")
     with world.ctx.db.write() as session:
-        notifications.notify(world.ctx, session, lea, "Un événement.", email_subject="Tribune : un événement")
+        notifications.notify(world.ctx, session, lea, "Un événement.", email_subject="Tribune : un événement")
     plain, html = _parts(mailbox.wait_for("lea@example.org"))
     assert "Un événement." in plain and "Un événement." in _text(_html(html).find("body"))
     assert _links(html) == ["http://testserver/notifications/preferences"]
@@ -128,14 +129,14 @@ def test_digest_has_both_parts_with_every_notice_and_its_link(client, world, mai
     _set_pref(client, "digest")
     with world.ctx.db.write() as session:
         notifications.notify(world.ctx, session, lea, f"Nouveau sujet « {HOSTILE_TITLE} ».", link="/t/7",
-                             email_subject="Tribune : nouveau sujet")
-        notifications.notify(world.ctx, session, lea, "Sans lien.", email_subject="Tribune : sans lien")
+                             email_subject="Tribune : nouveau sujet")
+        notifications.notify(world.ctx, session, lea, "Sans lien.", email_subject="Tribune : sans lien")
     assert mailbox.messages == []
     run = subprocess.run([sys.executable, "-m", "forum", "send-digests"], capture_output=True, text=True,
                          env=_cli_env(world.ctx), timeout=120)
     assert run.returncode == 0, run.stderr
     message = mailbox.wait_for("lea@example.org")
-    assert str(message["Subject"]) == "Tribune : 2 notification(s)"
+    assert str(message["Subject"]) == "Tribune : 2 notification(s)"
     plain, html = _parts(message)
     assert f"Nouveau sujet « {HOSTILE_TITLE} »." in plain and "http://testserver/t/7" in plain
     items = [_text(li) for li in _html(html).iter("li")]

@@ -117,12 +117,12 @@ def test_invitation_emails_to_one_address_are_limited_across_command_runs(world,
     world.member("omar", password=None)
     monkeypatch.setenv("TRIBUNE_INVITATIONS_PER_DAY", "1")
     first = _run(world.ctx, "invite", "nina@example.org")  # two separate processes, one database
-    assert first.returncode == 0 and "Invitations envoyées : 1." in first.stdout, first.stderr
+    assert first.returncode == 0 and "Invitations envoyées : 1." in first.stdout, first.stderr
     mailbox.wait_for("nina@example.org")
     second = _run(world.ctx, "invite", "nina@example.org", "omar@example.org")
     assert second.returncode == 1
     assert "nina@example.org a déjà reçu 1 invitation en 24 heures. Réessayez dans 24 heures." in second.stderr
-    assert "Invitations envoyées : 1, non envoyées (limite) : 1." in second.stdout
+    assert "Invitations envoyées : 1, non envoyées (limite) : 1." in second.stdout
     mailbox.wait_for("omar@example.org")  # the limit is per address: the other member is invited
     assert sum("nina@example.org" in str(m["To"]) for m in mailbox.messages) == 1
     assert _events(world, "invitation") == 2

@@ -18,7 +18,7 @@ def _set_pref(client, value: str):
 def test_each_event_is_emailed_at_once(client, world, mailbox):
     lea = world.member("lea")
     with world.ctx.db.write() as session:
-        notify(world.ctx, session, lea, "Un événement.", "/", email_subject="Tribune : test")
+        notify(world.ctx, session, lea, "Un événement.", "/", email_subject="Tribune : test")
     assert "Un événement." in mailbox.body(mailbox.wait_for("lea@example.org"))
 
 
@@ -27,7 +27,7 @@ def test_none_keeps_notifications_in_the_forum(client, world, mailbox):
     login(client, "lea@example.org")
     assert _set_pref(client, "none").status_code == 200
     with world.ctx.db.write() as session:
-        notify(world.ctx, session, lea, "Un événement discret.", "/", email_subject="Tribune : test")
+        notify(world.ctx, session, lea, "Un événement discret.", "/", email_subject="Tribune : test")
     assert mailbox.messages == []
     assert "Un événement discret." in client.get("/notifications").text
 
@@ -38,16 +38,16 @@ def test_digest_sends_one_summary_with_every_pending_notification(client, world,
     _set_pref(client, "digest")
     with world.ctx.db.write() as session:
         for n in range(3):
-            notify(world.ctx, session, lea, f"Événement {n}.", "/", email_subject="Tribune : test")
+            notify(world.ctx, session, lea, f"Événement {n}.", "/", email_subject="Tribune : test")
     assert mailbox.messages == []
     run = subprocess.run([sys.executable, "-m", "forum", "send-digests"], capture_output=True, text=True,
                          env=_cli_env(world.ctx), timeout=120)
-    assert run.returncode == 0 and "Résumés envoyés : 1" in run.stdout
+    assert run.returncode == 0 and "Résumés envoyés : 1" in run.stdout
     body = mailbox.body(mailbox.wait_for("lea@example.org"))
     assert all(f"Événement {n}." in body for n in range(3))
     again = subprocess.run([sys.executable, "-m", "forum", "send-digests"], capture_output=True, text=True,
                            env=_cli_env(world.ctx), timeout=120)
-    assert "Résumés envoyés : 0" in again.stdout
+    assert "Résumés envoyés : 0" in again.stdout
 
 
 def test_unknown_preference_is_refused(client, world):

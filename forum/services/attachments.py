@@ -73,7 +73,7 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
     except ValidationFailed:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationFailed({"attachment": "Image refusée : dimensions démesurées (bombe de décompression)."}) from None
+        raise ValidationFailed({"attachment": "Image refusée : dimensions démesurées (bombe de décompression)."}) from None
     except Exception:  # noqa: BLE001 - any decoder failure means the file is not the image it claims
         raise ValidationFailed({"attachment": "Image illisible ou corrompue."}) from None
 
@@ -87,7 +87,7 @@ def store_upload(session: Session, uploader: Member, filename: str, data: bytes)
     kind = sniff(data)
     if kind is None:
         raise ValidationFailed({
-            "attachment": "Type de fichier refusé : joignez une image (PNG, JPEG, GIF, WebP), un PDF ou un courriel brut (.eml)."
+            "attachment": "Type de fichier refusé : joignez une image (PNG, JPEG, GIF, WebP), un PDF ou un courriel brut (.eml)."
         })
     stored = data
     content_type = kind.content_type

@@ -69,7 +69,7 @@ def send_digests(ctx: Context, session: Session) -> int:
     sent = 0
     for items in by_member.values():
         email, first = items[0][1], items[0][2]
-        subject = f"Tribune : {len(items)} notification(s)"
+        subject = f"Tribune : {len(items)} notification(s)"
         try:
             ctx.mailer.send_template(email, subject, "digest", {
                 "subject": subject, "first_name": first,

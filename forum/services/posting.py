@@ -49,7 +49,7 @@ def _check_flood(ctx: Context, session: Session, author: Member, new_topic: bool
     limits = []
     if ctx.settings.seconds_between_posts > 0:
         limits.append((security.Limit("post", 1, ctx.settings.seconds_between_posts),
-                       "Vous venez de publier : attendez un peu avant le prochain message. Réessayez "))
+                       "Vous venez de publier : attendez un peu avant le prochain message. Réessayez "))
     if new_topic and ctx.settings.topics_per_day > 0:
         limits.append((security.Limit("topic", ctx.settings.topics_per_day, 86400),
                        f"Vous avez ouvert {ctx.settings.topics_per_day} sujets en 24 heures. Réessayez "))
@@ -92,7 +92,7 @@ def _validate_quotes(session: Session, actor: Member, quotes: Sequence[QuoteInpu
     """Form-level checks the forum owns: kinds, lengths, whose attachment, which post is quoted."""
     errors: dict[str, str] = {}
     if len(quotes) > MAX_QUOTES:
-        errors["quotes"] = f"{MAX_QUOTES} citations au plus par message : scindez-le."
+        errors["quotes"] = f"{MAX_QUOTES} citations au plus par message : scindez-le."
     for index, quote in enumerate(quotes):
         key = f"q-{index}-"
         for name in QUOTE_LIMITS:
@@ -106,7 +106,7 @@ def _validate_quotes(session: Session, actor: Member, quotes: Sequence[QuoteInpu
             try:
                 attachment = owned_attachment(session, actor, quote.attachment_id)
             except (NotFound, Forbidden):
-                errors[key + "attachment"] = "Pièce jointe introuvable : joignez à nouveau le fichier."
+                errors[key + "attachment"] = "Pièce jointe introuvable : joignez à nouveau le fichier."
             else:
                 quote.attachment_name = attachment.filename
                 quote.attachment_sha256 = attachment.sha256
@@ -175,10 +175,10 @@ def _save_quotes(session: Session, post: Post, quotes: Sequence[QuoteInput], fin
     errors: dict[str, str] = {}
     for position in replied:
         if position >= len(quotes):
-            errors["quotes"] = ("Une citation a reçu une réponse de la personne citée : elle ne peut plus être "
+            errors["quotes"] = ("Une citation a reçu une réponse de la personne citée : elle ne peut plus être "
                                 "retirée, seulement corrigée.")
         elif quotes[position].quoted_member_id != existing[position].quoted_member_id:
-            errors[f"q-{position}-quoted_member"] = "Cette citation a reçu une réponse : la personne citée ne peut plus changer."
+            errors[f"q-{position}-quoted_member"] = "Cette citation a reçu une réponse : la personne citée ne peut plus changer."
     if errors:
         raise ValidationFailed(errors)
     snapshot = []
@@ -224,8 +224,8 @@ def _notify_quoted(ctx: Context, session: Session, post: Post) -> None:
             select(Notification.id).where(Notification.member_id == member_id, Notification.link == link)
         ) is not None:
             continue
-        notify(ctx, session, member_id, "Vous êtes cité·e dans un message : vous pouvez répondre à côté de la citation.",
-               link=link, email_subject="Tribune : vous êtes cité·e")
+        notify(ctx, session, member_id, "Vous êtes cité·e dans un message : vous pouvez répondre à côté de la citation.",
+               link=link, email_subject="Tribune : vous êtes cité·e")
 
 
 def count_transition(session: Session, post: Post, old: PostStatus | None, new: PostStatus,
@@ -336,7 +336,7 @@ def reply(
     if topic is None or (topic.status != PostStatus.PUBLISHED and topic.author_id != author.id):
         raise NotFound()
     if topic.locked:
-        raise Forbidden("Ce sujet est verrouillé : on ne peut plus y répondre.")
+        raise Forbidden("Ce sujet est verrouillé : on ne peut plus y répondre.")
     category = session.get(Category, topic.category_id)
     assert category is not None
     quotes = quotes or []
@@ -357,11 +357,11 @@ def edit_post(
     if post.author_id != editor.id:
         raise Forbidden("Vous ne pouvez modifier que vos propres messages.")
     if post.status in (PostStatus.REJECTED, PostStatus.HIDDEN):
-        raise Forbidden("Ce message a été retiré par la modération : il ne peut plus être modifié.")
+        raise Forbidden("Ce message a été retiré par la modération : il ne peut plus être modifié.")
     topic = session.get(Topic, post.topic_id)
     assert topic is not None
     if topic.locked:
-        raise Forbidden("Ce sujet est verrouillé : ses messages ne peuvent plus être modifiés.")
+        raise Forbidden("Ce sujet est verrouillé : ses messages ne peuvent plus être modifiés.")
     category = session.get(Category, topic.category_id)
     assert category is not None
     quotes = quotes or []

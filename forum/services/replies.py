@@ -43,7 +43,7 @@ def reply_to_quote(ctx: Context, session: Session, actor: Member | None, quote_i
     if len(text) > REPLY_MAX:
         raise ValidationFailed({"reply": f"La réponse compte au plus {REPLY_MAX} caractères."})
     if reply is not None and reply.hidden:
-        raise Forbidden("Votre réponse a été masquée par la modération ; vous pouvez faire appel de cette décision.")
+        raise Forbidden("Votre réponse a été masquée par la modération ; vous pouvez faire appel de cette décision.")
     html = render_markdown(text)
     if reply is None:
         reply = QuoteReply(quote_id=quote.id, member_id=actor.id, source=text, html=html, quote_text=quote.text,

@@ -42,7 +42,7 @@ def create_statement(ctx: Context, session: Session, actor: Member | None, categ
         raise ValidationFailed({"invitees": f"{MAX_COSIGNERS} cosignataires au plus."})
     members, unknown = _members_by_email(session, emails)
     if unknown:
-        raise ValidationFailed({"invitees": "Adresses inconnues : " + ", ".join(unknown)})
+        raise ValidationFailed({"invitees": "Adresses inconnues : " + ", ".join(unknown)})
     topic = posting.create_topic(ctx, session, actor, category_slug, title, body, kind=PostKind.STATEMENT)
     post = session.scalar(select(Post).where(Post.topic_id == topic.id, Post.number == 1))
     assert post is not None
@@ -66,8 +66,8 @@ def notify_invitees(ctx: Context, session: Session, post: Post) -> None:
     for member_id in session.scalars(select(Cosignature.member_id).where(Cosignature.post_id == post.id)):
         if session.scalar(select(Notification.id).where(Notification.member_id == member_id,
                                                         Notification.link == link)) is None:
-            notify(ctx, session, member_id, f"{author.display_name} vous invite à cosigner « {topic.title} ».",
-                   link=link, email_subject="Tribune : invitation à cosigner une déclaration")
+            notify(ctx, session, member_id, f"{author.display_name} vous invite à cosigner « {topic.title} ».",
+                   link=link, email_subject="Tribune : invitation à cosigner une déclaration")
 
 
 def _statement(session: Session, post_id: int) -> Post:
@@ -87,7 +87,7 @@ def sign(ctx: Context, session: Session, actor: Member | None, post_id: int, rev
     if signature is None:
         raise Forbidden("Vous n’êtes pas invité·e à cosigner cette déclaration.")
     if revision is not None and revision != post.revision_count:
-        raise ValidationFailed({"sign": "La déclaration a été modifiée pendant votre lecture : relisez-la puis signez."})
+        raise ValidationFailed({"sign": "La déclaration a été modifiée pendant votre lecture : relisez-la puis signez."})
     if signature.signed_revision == post.revision_count and signature.withdrawn_at is None:
         raise ValidationFailed({"sign": "Vous avez déjà signé cette version."})
     signature.signed_revision = post.revision_count
@@ -114,8 +114,8 @@ def after_statement_edit(ctx: Context, session: Session, post: Post) -> None:
     for signature in session.scalars(select(Cosignature).where(Cosignature.post_id == post.id,
                                                                Cosignature.signed_at.is_not(None),
                                                                Cosignature.withdrawn_at.is_(None))):
-        notify(ctx, session, signature.member_id, "Une déclaration que vous avez signée a été modifiée : signez la nouvelle version.",
-               link=f"/t/{post.topic_id}#p{post.id}", email_subject="Tribune : déclaration modifiée, signature à renouveler")
+        notify(ctx, session, signature.member_id, "Une déclaration que vous avez signée a été modifiée : signez la nouvelle version.",
+               link=f"/t/{post.topic_id}#p{post.id}", email_subject="Tribune : déclaration modifiée, signature à renouveler")
 
 
 class Signatory(NamedTuple):

@@ -31,7 +31,7 @@ MESSAGES = {
     404: "Cette page n’existe pas ou n’est pas visible pour vous.",
     405: "Cette adresse ne s’utilise pas de cette façon.",
     413: "Ce que vous avez envoyé dépasse la taille autorisée.",
-    500: "Une erreur inattendue s’est produite. L’équipe technique a été prévenue ; réessayez dans un instant.",
+    500: "Une erreur inattendue s’est produite. L’équipe technique a été prévenue ; réessayez dans un instant.",
     503: "La base de données ne répond pas pour le moment. Réessayez dans quelques instants.",
 }
 
