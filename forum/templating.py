@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,11 +86,45 @@ def make_environment(settings: Settings) -> Environment:
             return _ago_seconds(delta.days * 86400 + delta.seconds)
         return datetime_fr(value)
 
+    @functools.lru_cache(maxsize=4096)
+    def said_on(value: str) -> str:
+        """A quote's declared date as typed in the form (ISO 8601), in words: "14 mai 2019", "14 mai 2019 à
+        18:42" (a time with an offset is shown in the forum's time zone); anything else as it was typed."""
+        try:
+            if "T" not in value and " " not in value.strip():
+                day = dt.date.fromisoformat(value.strip())
+                if locale == "fr":
+                    return f"{day.day} {FRENCH_MONTHS[day.month - 1]} {day.year}"
+                return format_datetime(dt.datetime(day.year, day.month, day.day), "d MMMM y", locale=locale)
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(tz)
+        if locale == "fr":
+            return f"{moment.day} {FRENCH_MONTHS[moment.month - 1]} {moment.year} à {moment:%H:%M}"
+        return format_datetime(moment, "d MMMM y, HH:mm", locale=locale)
+
     def thousands(value: int) -> str:
         return f"{value:,}".replace(",", "\u202f")
 
-    env.filters.update(datetime_fr=datetime_fr, iso=iso, ago=ago, when=when, thousands=thousands)
+    env.filters.update(datetime_fr=datetime_fr, iso=iso, ago=ago, when=when, thousands=thousands, initials=initials,
+                       said_on=said_on)
     return env
+
+
+_ELIDED_PARTICLE = re.compile(r"^[dl][’']", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def initials(name: str) -> str:
+    """An avatar's two letters: the initials of the first and the last word of a name ("Léa Moreau" -> "LM",
+    "Zoé d’Aubigné" -> "ZA"); one letter for a one-word name, nothing for an empty one."""
+    words = [_ELIDED_PARTICLE.sub("", word) for word in name.split()]
+    words = [word for word in words if word]
+    if not words:
+        return ""
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
 
 
 def _memoise_gettext(env: Environment, translations: Any) -> None:
