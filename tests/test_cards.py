@@ -160,7 +160,7 @@ def test_the_table_stays_within_its_size_and_keeps_no_oversized_card(app, world)
     now = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.timezone.utc)
 
     def row(n: int, body: str) -> PostRow:
-        return PostRow(n, n, 7, "Léa Test", "Paris", body, PostStatus.PUBLISHED, now, None, 1, ())
+        return PostRow(n, n, 7, "Léa Test", "Paris", body, PostStatus.PUBLISHED, now, 1, ())
 
     viewer = CardViewer(None, False)
     for n in range(40):
