@@ -67,9 +67,11 @@ def make_environment(settings: Settings) -> Environment:
     def _ago_seconds(seconds: int) -> str:
         return format_timedelta(seconds, add_direction=True, locale=locale, threshold=1.1)
 
+    def _ago(delta: dt.timedelta) -> str:
+        return _ago_seconds(delta.days * 86400 + delta.seconds)
+
     def ago(value: dt.datetime) -> str:
-        delta = value - dt.datetime.now(dt.timezone.utc)
-        return _ago_seconds(int((delta.days * 86400) + delta.seconds))
+        return _ago(value - dt.datetime.now(dt.timezone.utc))
 
     zero, minute, day = dt.timedelta(0), dt.timedelta(minutes=1), dt.timedelta(hours=24)
     just_now = "à l’instant" if locale == "fr" else "just now"
@@ -82,8 +84,7 @@ def make_environment(settings: Settings) -> Environment:
         if zero <= age < day:
             if age < minute:
                 return just_now
-            delta = -age  # what ago() computes, without asking the clock again
-            return _ago_seconds(delta.days * 86400 + delta.seconds)
+            return _ago(-age)  # ago(value), without asking the clock again
         return datetime_fr(value)
 
     @functools.lru_cache(maxsize=4096)

@@ -52,6 +52,11 @@ def find_federation(session: Session, name_or_slug: str) -> Federation | None:
 NAME_MAX = 100  # members.first_name / last_name
 
 
+def has_control_character(text: str) -> bool:
+    """NUL, CR, LF, tab...: never part of a name or a number (and PostgreSQL cannot store NUL)."""
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
 def name_problem(first_name: str, last_name: str) -> str | None:
     """What is wrong with a member's name, in French, or None: both given, not too long, and
     no control character (a NUL cannot even be stored by PostgreSQL)."""
@@ -59,7 +64,7 @@ def name_problem(first_name: str, last_name: str) -> str | None:
         return "Le prénom et le nom sont obligatoires."
     if len(first_name.strip()) > NAME_MAX or len(last_name.strip()) > NAME_MAX:
         return f"Le prénom et le nom ont chacun {NAME_MAX} caractères au plus."
-    if any(unicodedata.category(c) == "Cc" for c in first_name + last_name):
+    if has_control_character(first_name + last_name):
         return "Le prénom et le nom ne peuvent pas contenir de caractère de contrôle."
     return None
 

@@ -229,14 +229,20 @@ def decide_candidacy(ctx: Context, session: Session, actor: Member | None, candi
     return candidacy
 
 
-def withdraw_candidacy(ctx: Context, session: Session, actor: Member | None, candidacy_id: int) -> Candidacy:
-    """A candidate withdraws; the candidacy is kept and shown as withdrawn."""
-    member = _require_active(actor)
+def _own_candidacy(session: Session, member: Member, candidacy_id: int, not_yours: str) -> Candidacy:
+    """The member's own candidacy, locked for the change; NotFound or Forbidden(not_yours) otherwise."""
     candidacy = session.get(Candidacy, candidacy_id, with_for_update=True)
     if candidacy is None:
         raise NotFound()
     if candidacy.member_id != member.id:
-        raise Forbidden("Seul·e le ou la candidat·e peut retirer sa candidature.")
+        raise Forbidden(not_yours)
+    return candidacy
+
+
+def withdraw_candidacy(ctx: Context, session: Session, actor: Member | None, candidacy_id: int) -> Candidacy:
+    """A candidate withdraws; the candidacy is kept and shown as withdrawn."""
+    member = _require_active(actor)
+    candidacy = _own_candidacy(session, member, candidacy_id, "Seul·e le ou la candidat·e peut retirer sa candidature.")
     if candidacy.status in (CandidacyStatus.WITHDRAWN, CandidacyStatus.REFUSED):
         raise ValidationFailed({"withdraw": "Cette candidature n’est plus active."})
     candidacy.status = CandidacyStatus.WITHDRAWN
@@ -248,11 +254,7 @@ def withdraw_candidacy(ctx: Context, session: Session, actor: Member | None, can
 def edit_statement(ctx: Context, session: Session, actor: Member | None, candidacy_id: int, statement: str) -> Candidacy:
     """The candidate edits their profession de foi; every version is kept."""
     member = _require_active(actor)
-    candidacy = session.get(Candidacy, candidacy_id, with_for_update=True)
-    if candidacy is None:
-        raise NotFound()
-    if candidacy.member_id != member.id:
-        raise Forbidden("Seul·e le ou la candidat·e modifie sa profession de foi.")
+    candidacy = _own_candidacy(session, member, candidacy_id, "Seul·e le ou la candidat·e modifie sa profession de foi.")
     if candidacy.status in (CandidacyStatus.WITHDRAWN, CandidacyStatus.REFUSED):
         raise Forbidden("Cette candidature n’est plus active.")
     source = _statement(statement)
@@ -273,11 +275,7 @@ def set_photo(ctx: Context, session: Session, actor: Member | None, candidacy_id
     from forum.services.attachments import store_upload
 
     member = _require_active(actor)
-    candidacy = session.get(Candidacy, candidacy_id, with_for_update=True)
-    if candidacy is None:
-        raise NotFound()
-    if candidacy.member_id != member.id:
-        raise Forbidden("Seul·e le ou la candidat·e choisit sa photo.")
+    candidacy = _own_candidacy(session, member, candidacy_id, "Seul·e le ou la candidat·e choisit sa photo.")
     if candidacy.status in (CandidacyStatus.WITHDRAWN, CandidacyStatus.REFUSED):
         raise Forbidden("Cette candidature n’est plus active.")
     attachment = store_upload(session, member, filename, data)

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from forum.models import Federation, Member, MemberStatus, utcnow
-from forum.services.accounts import email_ok, name_problem, normalize_email
+from forum.services.accounts import email_ok, has_control_character, name_problem, normalize_email
 
 # Accepted header spellings for each column, compared without accents or case.
 COLUMNS = {
@@ -147,9 +147,9 @@ def import_roster(
             reason = f"numéro d’adhérent {number} déjà présent ligne {seen_numbers[number]}"
         elif not first or not last:
             reason = "nom ou prénom manquant"
-        elif name_problem(first, last):
-            reason = f"nom ou prénom refusé\u00a0: {name_problem(first, last)}"
-        elif len(number) > 40 or any(unicodedata.category(c) == "Cc" for c in number):
+        elif problem := name_problem(first, last):
+            reason = f"nom ou prénom refusé\u00a0: {problem}"
+        elif len(number) > 40 or has_control_character(number):
             reason = "numéro d’adhérent refusé (40 caractères au plus, sans caractère de contrôle)"
         elif not email_ok(email):
             reason = f"adresse électronique invalide : {email or '(vide)'}"

@@ -113,10 +113,10 @@ def _topic_context(request: Request, topic_id: int, page_number: int, form: Post
         extras = {name: load(session, [p for p in posts if name not in ctx.post_probes or name in p.marks], viewer.id)
                   for name, load in ctx.post_extras.items()}
         official_reply = cat.designation_id is not None and queries.is_validated_candidate(session, viewer.id, cat.designation_id)
-    templates = request.app.state.templates
-    cards = request.app.state.cards.page(posts, extras, viewer.id, viewer.is_moderator,
-                                         templates.env.filters["when"], csrf_token(request))
-    reply_fields = request.app.state.cards.reply_fields(form, form.errors, csrf_token(request))
+    kept, token = request.app.state.cards, csrf_token(request)
+    when = request.app.state.templates.env.filters["when"]
+    cards = kept.page(posts, extras, viewer.id, viewer.is_moderator, when, token)
+    reply_fields = kept.reply_fields(form, form.errors, token)
     return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages, "cards": cards,
             "official_reply": official_reply, "reply_fields": reply_fields, "errors": form.errors}
 
