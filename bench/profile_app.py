@@ -36,6 +36,7 @@ def main() -> int:
                         help="print a cProfile of the loop (PROFILE_DUMP=file also saves it for pstats)")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (default tottime)")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--dump", type=Path, help="write the first response's body to this file (to compare trees)")
     parser.add_argument("--repeat", type=int, default=3, help="timing rounds; the best is printed")
     args = parser.parse_args()
     args.requests = max(1, min(args.requests, 20000))
@@ -70,6 +71,7 @@ def main() -> int:
             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
         }
         status, size = 0, 0
+        body = bytearray()
 
         async def receive() -> dict[str, object]:
             return {"type": "http.request", "body": b"", "more_body": False}
@@ -80,8 +82,12 @@ def main() -> int:
                 status = int(message["status"])  # type: ignore[arg-type]
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))  # type: ignore[arg-type]
+                if args.dump and not args.dump.exists():
+                    body.extend(message.get("body", b""))  # type: ignore[arg-type]
 
         await app(scope, receive, send)
+        if body:
+            args.dump.write_bytes(bytes(body))
         return status, size
 
     async def loop(path: str, count: int) -> None:

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # noqa: E402
 import run as bench  # noqa: E402
 
 
@@ -56,6 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="page to load, e.g. /t/81 or /c/seed-0")
     parser.add_argument("--posts", type=int, default=10_000, help="which seeded database (default 10000)")
+    parser.add_argument("--db", type=Path, help="another SQLite file seeded the same way (e.g. a copy)")
     parser.add_argument("--py-spy", default=shutil.which("py-spy"), help="py-spy executable")
     parser.add_argument("--seconds", type=float, default=10.0, help="sampled seconds (default 10, max 60)")
     parser.add_argument("--connections", type=int, default=32)
@@ -68,24 +70,33 @@ def main() -> int:
         print("needs wrk (apt-get install -y wrk) and py-spy (--py-spy PATH)", file=sys.stderr)
         return 2
     bench.APP_ROOT = args.app_root.resolve()
-    db = bench.WORK / f"tribune-{args.posts}.db"
+    db = args.db or bench.WORK / f"tribune-{args.posts}.db"
     if not db.exists():
         print(f"{db} is missing: run bench/run.py first", file=sys.stderr)
         return 2
-    data = bench.locate(bench.Dataset(posts=args.posts, db_path=db, members=bench.seed_plan(args.posts)[0]))
-    env = bench.base_env(secrets.token_urlsafe(48), data.url)
+    python = bench.ROOT / ".venv" / "bin" / "python"
+    secret = secrets.token_urlsafe(48)
+    data = bench.finish_dataset(python, secret, bench.Dataset(posts=args.posts, database="sqlite",
+                                                              url=f"sqlite:///{db.resolve()}", db_path=db))
+    env = bench.base_env(secret, data.url)
     raw = bench.WORK / "spy-raw.txt"
-    with bench.Server("spy", ["--factory", "forum.app:create_app"], env, Path(sys.executable), ["--no-access-log"]) as srv:
-        cookie = bench.login(srv.port, data.login_email)
-        url = f"http://{bench.HOST}:{srv.port}{args.path}"
-        bench.run_wrk(wrk, url, cookie, args.connections, 2)
+    port = loadgen.free_port()
+    cmd = [str(python), "-m", "uvicorn", "--factory", "forum.app:create_app", "--host", loadgen.HOST,
+           "--port", str(port), "--workers", "1", "--no-access-log"]
+    srv = loadgen.Server("spy", cmd, env, bench.APP_ROOT, bench.WORK / "server-spy.log", "/connexion", port, "")
+    try:
+        load = loadgen.Load([args.path], loadgen.tribune_login(port, data.login_email, bench.SEED_PASSWORD))
+        script = loadgen.lua_script(load, bench.WORK / "wrk-spy.lua")
+        loadgen.run_wrk(wrk, port, load, args.connections, 2, script)
         spy = subprocess.Popen([args.py_spy, "record", "-p", str(srv.proc.pid), "-d", str(int(seconds)), "-r", "200",
                                 "-f", "raw", "-o", str(raw), "--nonblocking"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu = srv.cpu_seconds()
-        result = bench.run_wrk(wrk, url, cookie, args.connections, seconds)
+        result = loadgen.run_wrk(wrk, port, load, args.connections, seconds, script)
         cpu = srv.cpu_seconds() - cpu
         spy.wait(timeout=seconds + 30)
+    finally:
+        srv.stop()
     print(f"{args.path}: {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
           f"server CPU {1000 * cpu / max(result.requests, 1):.3f} ms/request")
     summarise(raw, args.top)

@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
 
 from forum.assets import HashedStaticFiles, Manifest
-from forum.cards import CardCache
+from forum.cards import CardCache, Fragments
 from forum.context import Context
 from forum.errors import DomainError
 from forum.events import QuoteInput
@@ -159,4 +159,5 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     env.globals["static_url"] = static_files.url
     app.state.templates = Jinja2Templates(env=env, context_processors=[context_defaults])
     app.state.cards = CardCache(env)
+    app.state.fragments = Fragments(env)
     return app

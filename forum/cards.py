@@ -15,8 +15,10 @@ reader's own token.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -44,22 +46,109 @@ def viewer_for(post: PostRow, notes: Sequence[Any], signatures: Sequence[Any] | 
     return CardViewer(member_id if concerned else None, is_moderator)
 
 
-class _Slots:
-    """Renders `csrf_token()` as a fresh random slot and counts the calls: the rendered HTML is
-    then cut at the slots, so the reader's token goes exactly where the template asked for it
+class HeaderReader(NamedTuple):
+    """What the site header shows of its reader."""
+
+    id: int
+    display_name: str
+    is_moderator: bool
+
+
+class _Slot:
+    """A value a kept fragment leaves open. The template sees a fresh random marker, as text
+    (`{{ name }}`) or as a call (`{{ csrf_token() }}`), and each use is counted: the rendered
+    HTML is then cut at the markers, so the value goes exactly where the template asked for it
     and nowhere else, whatever the members wrote."""
 
-    def __init__(self) -> None:
-        self.slot = "csrf-" + secrets.token_hex(16)
-        self.calls = 0
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.marker = "slot-" + secrets.token_hex(16)
+        self.uses = 0
 
-    def __call__(self) -> str:
-        self.calls += 1
-        return self.slot
+    def __html__(self) -> str:
+        self.uses += 1
+        return self.marker
 
-    def cut(self, html: str) -> tuple[str, ...] | None:
-        parts = tuple(html.split(self.slot))
-        return parts if len(parts) == self.calls + 1 else None
+    def __call__(self) -> Markup:
+        self.uses += 1
+        return Markup(self.marker)
+
+
+def _render_cut(template: Any, names: Sequence[str], context: dict[str, Any]) -> tuple[str, ...] | None:
+    """The template rendered with a slot for each name, cut into literal text (even places) and
+    slot names (odd places); None if a marker showed up other than where the template put it
+    (it cannot, short of guessing a fresh random marker)."""
+    slots = {name: _Slot(name) for name in names}
+    html = template.render(**context, **slots)
+    by_marker = {slot.marker: slot.name for slot in slots.values()}
+    pieces = re.split("(" + "|".join(by_marker) + ")", html)
+    pieces[1::2] = [by_marker[marker] for marker in pieces[1::2]]
+    found = Counter(pieces[1::2])
+    if any(found[slot.name] != slot.uses for slot in slots.values()):
+        return None
+    return tuple(pieces)
+
+
+def _fill(pieces: tuple[str, ...], values: dict[str, Any]) -> str:
+    """Kept pieces joined with this request's values (a callable value is asked once, if used)."""
+    out = list(pieces)
+    asked: dict[str, str] = {}
+    for i in range(1, len(out), 2):
+        name = out[i]
+        if name not in asked:
+            value = values[name]
+            asked[name] = str(value() if callable(value) else value)
+        out[i] = asked[name]
+    return "".join(out)
+
+
+class _Table:
+    """An in-process table bounded in characters, oldest entries going first."""
+
+    def __init__(self, max_chars: int) -> None:
+        self._max_chars = max_chars
+        self.entries: dict[Any, tuple[Any, int]] = {}
+        self.chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        found = self.entries.get(key)
+        return None if found is None else found[0]
+
+    def put(self, key: Any, value: Any, size: int) -> None:
+        with self._lock:
+            while self.entries and self.chars + size > self._max_chars:
+                _, freed = self.entries.pop(next(iter(self.entries)))  # dicts keep insertion order
+                self.chars -= freed
+            self.entries[key] = (value, size)
+            self.chars += size
+
+
+class Fragments:
+    """Parts of pages rendered once per distinct input, like the cards: the caller passes the
+    key and a context built from the key alone, plus the per-request values (the CSRF token,
+    the cards) that are filled into the kept fragment's slots."""
+
+    def __init__(self, env: Environment, max_chars: int = 8_000_000) -> None:
+        self._env = env
+        self._table = _Table(max_chars)
+        self.hits = 0
+        self.misses = 0
+
+    def render(self, name: str, key: tuple[Any, ...], context: dict[str, Any], values: dict[str, Any]) -> Markup:
+        pieces = self._table.get((name, key))
+        if pieces is not None:
+            self.hits += 1
+            return Markup(_fill(pieces, values))
+        self.misses += 1
+        template = self._env.get_template(name)
+        pieces = _render_cut(template, tuple(values), context)
+        if pieces is None:
+            plain = {n: (Markup(v()) if callable(v) else v) for n, v in values.items()}
+            plain["csrf_token"] = values.get("csrf_token", lambda: "")
+            return Markup(template.render(**context, **plain))
+        self._table.put((name, key), pieces, 2 * sum(map(len, pieces[0::2])))
+        return Markup(_fill(pieces, values))
 
 
 class CardCache:
@@ -74,21 +163,18 @@ class CardCache:
         self._template = env.get_template("_post_card.html")
         self._reply_template = env.get_template("_reply_fields.html")
         self._reply_fields: tuple[str, ...] | None = None
-        self._max_chars = max_chars
         self._max_card_chars = max_card_chars
-        self._cards: dict[tuple[Any, ...], tuple[tuple[str, ...], int]] = {}
-        self._chars = 0
-        self._lock = threading.Lock()
+        self._table = _Table(max_chars)
         self.hits = 0
         self.misses = 0
 
-    def _render_cut(self, template: Any, csrf_token: str, **context: Any) -> tuple[tuple[str, ...] | None, str]:
-        """The template cut at its CSRF slots (None if it cannot be cut), and the page text."""
-        slots = _Slots()
-        html = template.render(csrf_token=slots, **context)
-        parts = slots.cut(html)
-        if parts is None:  # cannot happen short of guessing a fresh random slot: render plainly
+    @staticmethod
+    def _render_cut(template: Any, csrf_token: str, **context: Any) -> tuple[tuple[str, ...] | None, str]:
+        """The template's text between its CSRF slots (None if it cannot be cut), and the page text."""
+        pieces = _render_cut(template, ("csrf_token",), context)
+        if pieces is None:  # cannot happen short of guessing a fresh random slot: render plainly
             return None, template.render(csrf_token=lambda: csrf_token, **context)
+        parts = pieces[0::2]
         return parts, csrf_token.join(parts)
 
     def render(self, post: PostRow, notes: Sequence[Any], signatures: Sequence[Any] | None,
@@ -96,23 +182,17 @@ class CardCache:
         # Named tuples of plain values: the key compares equal exactly when every field does
         # (a hash collision costs a render, never a wrong card).
         key = (post, tuple(notes), tuple(signatures) if signatures is not None else None, when_text, viewer)
-        found = self._cards.get(key)
+        found = self._table.get(key)
         if found is not None:
             self.hits += 1
-            return csrf_token.join(found[0])
+            return csrf_token.join(found)
         self.misses += 1
         parts, html = self._render_cut(self._template, csrf_token, post=post, notes=notes, signatures=signatures,
                                        when_text=when_text, me=viewer)
         # What the entry costs: the inputs it keeps as its key are about the size of the card.
         size = 2 * len(html)
         if parts is not None and size <= 2 * self._max_card_chars:
-            with self._lock:
-                while self._cards and self._chars + size > self._max_chars:
-                    # Oldest first: dicts keep insertion order.
-                    _, freed = self._cards.pop(next(iter(self._cards)))
-                    self._chars -= freed
-                self._cards[key] = (parts, size)
-                self._chars += size
+            self._table.put(key, parts, size)
         return html
 
     def reply_fields(self, draft: Any, errors: dict[str, str], csrf_token: str) -> Markup:

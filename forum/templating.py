@@ -18,7 +18,6 @@ from babel.dates import format_datetime, format_timedelta
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
-from starlette.templating import Jinja2Templates
 
 from forum.settings import PROJECT_ROOT, Settings
 
@@ -153,17 +152,14 @@ def _memoise_gettext(env: Environment, translations: Any) -> None:
     env.globals.update(gettext=gettext, _=gettext)
 
 
-def make_templates(settings: Settings) -> Jinja2Templates:
-    return Jinja2Templates(env=make_environment(settings))
-
-
 def context_defaults(request: Any) -> dict[str, Any]:
-    """Variables every page needs: the visitor, the CSRF token, the CSP nonce."""
-    from forum.web import csrf_token, member_of
+    """Variables every page needs: the visitor, the CSRF token, the CSP nonce, the site header."""
+    from forum.web import csrf_token, member_of, site_header
 
     return {
         "me": member_of(request),
         "csrf_token": lambda: csrf_token(request),
+        "site_header": lambda: site_header(request),
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "unread": getattr(request.state, "unread", 0),
     }

@@ -14,11 +14,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from itsdangerous import BadSignature, Signer
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from forum.cards import HeaderReader
 from forum.context import Context
 from forum.models import Member
 from forum.services import accounts
@@ -97,6 +99,17 @@ def csrf_token(request: Request) -> str:
         cached = (binding, ctx_of(request).signers.csrf_token(binding))
         request.state.csrf_token = cached
     return str(cached[1])
+
+
+def site_header(request: Request) -> Markup:
+    """The header of every page, rendered once per reader state (who, moderator or not, unread count)."""
+    me = member_of(request)
+    unread = getattr(request.state, "unread", 0)
+    reader = HeaderReader(me.id, me.display_name, me.is_moderator) if me is not None else None
+    return request.app.state.fragments.render(  # type: ignore[no-any-return]
+        "_site_header.html", (reader, unread), {"me": reader, "unread": unread},
+        {"csrf_token": lambda: csrf_token(request)},
+    )
 
 
 def _origin_ok(request: Request) -> bool:
@@ -207,6 +220,15 @@ def page(view: Endpoint | None = None, *, public: bool = False) -> Any:
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     """Render a template of the app's environment (forum and moderation pages alike)."""
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def render_frame(request: Request, title: str, content: Markup, status: int = 200) -> Response:
+    """A page from its title and its main column, in the site's frame (base.html, kept once
+    rendered, with the reader's header filled in)."""
+    page = request.app.state.fragments.render(
+        "_frame.html", (), {}, {"title": escape(title), "content": content, "site_header": lambda: site_header(request)},
+    )
+    return HTMLResponse(page, status_code=status)
 
 
 def redirect(url: str) -> RedirectResponse:

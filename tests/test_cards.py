@@ -166,10 +166,10 @@ def test_the_table_stays_within_its_size_and_keeps_no_oversized_card(app, world)
     for n in range(40):
         html = cards.render(row(n, f"<p>Message {n} " + "x" * 2000 + "</p>"), [], [], "5 janvier 2026", viewer, "jeton")
         assert f"Message {n} " in html and "jeton" in html
-        assert cards._chars <= 60_000
-    assert 0 < len(cards._cards) < 40  # the oldest went first
+        assert cards._table.chars <= 60_000
+    assert 0 < len(cards._table.entries) < 40  # the oldest went first
     big = cards.render(row(99, "<p>" + "y" * 30_000 + "</p>"), [], [], "5 janvier 2026", viewer, "jeton")
-    assert "y" * 30_000 in big and all(key[0].id != 99 for key in cards._cards)
+    assert "y" * 30_000 in big and all(key[0].id != 99 for key in cards._table.entries)
 
 
 def test_card_templates_read_nothing_outside_the_cache_key(app):
@@ -182,3 +182,44 @@ def test_card_templates_read_nothing_outside_the_cache_key(app):
         source = env.loader.get_source(env, name)[0]
         free = meta.find_undeclared_variables(env.parse(source))
         assert free <= allowed, f"{name} lit {sorted(free - allowed)} : ces valeurs doivent entrer dans la clé des cartes"
+
+
+@pytest.mark.parametrize("name, allowed", [
+    # The site header: the reader as the header shows them, and their unread count.
+    ("_site_header.html", {"me", "unread", "csrf_token"}),
+    # The topic page's main column: the topic and category heads, the page, what the key holds.
+    ("_topic_main.html", {"topic", "category", "page", "pages", "has_posts", "official_reply", "errors",
+                          "cards", "reply_fields", "csrf_token"}),
+    # The frame: only its slots.
+    ("_frame.html", {"title", "content", "site_header"}),
+])
+def test_kept_fragments_read_nothing_outside_their_key(app, name, allowed):
+    from jinja2 import meta
+
+    env = app.state.templates.env
+    source = env.loader.get_source(env, name)[0]
+    free = meta.find_undeclared_variables(env.parse(source)) - {"_", "gettext", "ngettext", "static_url"}
+    assert free <= allowed, f"{name} lit {sorted(free - allowed)} : ces valeurs doivent entrer dans la clé du fragment"
+
+
+def test_the_header_follows_the_reader_and_their_unread_count(app, client, world, reader):
+    """The header is kept per reader state: a new notification or another reader shows at once."""
+    lea = world.member("lea")
+    world.member("max")
+    login(client, "lea@example.org")
+    topic_url = post_form(client, "/c/general/nouveau", "/c/general/nouveau",
+                          {"title": "Sur le budget", "body": "Premier message."}).headers["location"]
+    first = client.get(topic_url).text
+    assert "Lea Test" in first.split("</header>")[0] and 'class="count"' not in first.split("</header>")[0]
+    max_client = reader("max")
+    page_of_max = max_client.get(topic_url).text
+    header_of_max = page_of_max.split("</header>")[0]
+    assert "Max Test" in header_of_max and "Lea Test" not in header_of_max
+    token_of_max = csrf_of(page_of_max)
+    assert token_of_max in header_of_max and csrf_of(first) not in page_of_max
+    # Léa gets a notification (a decision, a quote…): her header counts it on the next page.
+    from forum.services.notifications import notify
+    with world.ctx.db.write() as session:
+        notify(world.ctx, session, lea, "Une décision vous concerne.", topic_url)
+    again = client.get(topic_url).text.split("</header>")[0]
+    assert 'class="count"' in again and "non lues" in again

@@ -13,7 +13,7 @@ from forum.errors import Forbidden, NotAuthenticated, NotFound, RateLimited, Val
 from forum.models import Member
 from forum.services import notifications, posting
 from forum.views.post_form import PostForm, form_context, read_post_form
-from forum.web import csrf_token, ctx_of, in_thread, member_of, page, read_form, redirect, render
+from forum.web import csrf_token, ctx_of, in_thread, member_of, page, read_form, redirect, render, render_frame
 
 
 def _require_member(request: Request) -> Member:
@@ -96,7 +96,7 @@ async def new_topic(request: Request) -> Response:
     return redirect(f"/t/{topic_id}")
 
 
-def _topic_context(request: Request, topic_id: int, page_number: int, form: PostForm) -> dict[str, object]:
+def _topic_page(request: Request, topic_id: int, page_number: int, form: PostForm, status: int = 200) -> Response:
     ctx = ctx_of(request)
     viewer = _require_member(request)
     per_page = ctx.settings.posts_per_page
@@ -117,14 +117,20 @@ def _topic_context(request: Request, topic_id: int, page_number: int, form: Post
     when = request.app.state.templates.env.filters["when"]
     cards = kept.page(posts, extras, viewer.id, viewer.is_moderator, when, token)
     reply_fields = kept.reply_fields(form, form.errors, token)
-    return {"topic": topic, "category": cat, "posts": posts, "page": page_number, "pages": pages, "cards": cards,
-            "official_reply": official_reply, "reply_fields": reply_fields, "errors": form.errors}
+    # The main column is the same for every reader of this page (their cards and token aside).
+    key = (topic, cat, page_number, pages, bool(posts), official_reply, tuple(form.errors.items()))
+    main = request.app.state.fragments.render(
+        "_topic_main.html", key,
+        {"topic": topic, "category": cat, "page": page_number, "pages": pages, "has_posts": bool(posts),
+         "official_reply": official_reply, "errors": dict(form.errors)},
+        {"cards": cards, "reply_fields": reply_fields, "csrf_token": token},
+    )
+    return render_frame(request, topic.title, main, status)
 
 
 @page
 async def topic(request: Request) -> Response:
-    context = _topic_context(request, request.path_params["topic_id"], _int_param(request, "page"), PostForm())
-    return render(request, "topic.html", context)
+    return _topic_page(request, request.path_params["topic_id"], _int_param(request, "page"), PostForm())
 
 
 @page
@@ -140,7 +146,7 @@ async def reply(request: Request) -> Response:
         if found is None:
             raise NotFound()
         last_page = max(1, _page_of(found[0].post_count, ctx.settings.posts_per_page))
-        return render(request, "topic.html", _topic_context(request, topic_id, last_page, form), status)
+        return _topic_page(request, topic_id, last_page, form, status)
 
     if form.action != "publish" or form.errors:
         return rerender(422 if form.errors else 200)
