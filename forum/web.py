@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from forum.cards import HeaderReader
+from forum.cards import Fragments, HeaderReader
 from forum.context import Context
 from forum.models import Member
 from forum.services import accounts
@@ -106,7 +106,8 @@ def site_header(request: Request) -> Markup:
     me = member_of(request)
     unread = getattr(request.state, "unread", 0)
     reader = HeaderReader(me.id, me.display_name, me.is_moderator) if me is not None else None
-    return request.app.state.fragments.render(  # type: ignore[no-any-return]
+    fragments: Fragments = request.app.state.fragments
+    return fragments.render(
         "_site_header.html", (reader, unread), {"me": reader, "unread": unread},
         {"csrf_token": lambda: csrf_token(request)},
     )

@@ -119,7 +119,8 @@ def _new_item(ctx: Context, session: Session, post: Post, reasons: list[dict[str
 
 def on_post_saved(ctx: Context, session: Session, post: Post, holds: list[dict[str, Any]], created: bool) -> None:
     """Open, update or close the post's review item after its author wrote it."""
-    item = _open_item(session, post)
+    # A post created just now has no item yet: its id is new, and items die with their post.
+    item = None if created else _open_item(session, post)
     reasons = [{"source": "checker", "code": h["code"], "message": h["message"]} for h in holds]
     if not created and not holds:
         last = session.scalar(select(Decision.action).where(Decision.post_id == post.id).order_by(Decision.id.desc()).limit(1))

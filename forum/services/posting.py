@@ -10,10 +10,12 @@ POST_SAVED event, in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from forum.context import Context
 from forum.db import pairs
@@ -41,6 +43,36 @@ MAX_QUOTES = 20
 QUOTE_LIMITS = {"author": 200, "handle": 200, "said_at": 40, "source_url": 2000, "archive_url": 2000,
                 "context": 5000, "text": 20_000}
 KIND_VALUES = {k.value for k in QuoteKind}
+
+# The statements every reply runs, built once and run on the session's connection: SQLAlchemy
+# would otherwise construct them and compute their cache key on each post, and its ORM layer
+# (entity loading, unit of work) costs several times what SQLite does to run them.
+_TOPICS: Table = Topic.__table__  # type: ignore[assignment]
+_POSTS: Table = Post.__table__  # type: ignore[assignment]
+_REVISIONS: Table = PostRevision.__table__  # type: ignore[assignment]
+_CATEGORIES: Table = Category.__table__  # type: ignore[assignment]
+_TOPIC_TO_REPLY = (
+    select(_TOPICS.c.id, _TOPICS.c.category_id, _TOPICS.c.post_count, _TOPICS.c.author_id, _TOPICS.c.status,
+           _TOPICS.c.locked, _CATEGORIES.c.moderation_policy)
+    .join_from(_TOPICS, _CATEGORIES, _CATEGORIES.c.id == _TOPICS.c.category_id)
+    .where(_TOPICS.c.id == bindparam("topic_id"))
+    .with_for_update(of=_TOPICS)  # PostgreSQL: lock the topic row only; SQLite: BEGIN IMMEDIATE did
+)
+_BUMP_TOPIC = update(_TOPICS).where(_TOPICS.c.id == bindparam("topic_id")).values(post_count=bindparam("number"))
+_BUMP_TOPIC_AND_DATE = _BUMP_TOPIC.values(last_post_at=bindparam("moment"))
+_INSERT_POST = insert(_POSTS)
+_INSERT_REVISION = insert(_REVISIONS)
+
+
+def _count_update(delta: int, topics: bool) -> Any:
+    values = {"post_count": _CATEGORIES.c.post_count + delta}
+    if topics:
+        values["topic_count"] = _CATEGORIES.c.topic_count + delta
+    return update(_CATEGORIES).where(_CATEGORIES.c.id == bindparam("category_id")).values(**values)
+
+
+# (delta, first post of its topic) -> UPDATE categories
+_COUNT_UPDATES = {(delta, topics): _count_update(delta, topics) for delta in (1, -1) for topics in (False, True)}
 
 
 def _check_flood(ctx: Context, session: Session, author: Member, new_topic: bool) -> None:
@@ -160,18 +192,25 @@ def _hold_reasons(findings: Sequence[CheckFinding]) -> list[dict[str, Any]]:
     ]
 
 
-def _save_quotes(session: Session, post: Post, quotes: Sequence[QuoteInput], findings: Sequence[CheckFinding]) -> list[dict[str, Any]]:
+def _save_quotes(session: Session, post: Post, quotes: Sequence[QuoteInput], findings: Sequence[CheckFinding],
+                 created: bool = False) -> list[dict[str, Any]]:
     """Write the post's quotes in place, position by position; returns their snapshot for the revision.
 
     Rows are updated rather than replaced so that a quoted member's reply stays attached: a
     quote that received a reply can be corrected, but neither removed nor turned against
     somebody else (the reply would silently disappear).
+
+    A post just `created` has no quote rows yet (its id is new, and quotes die with their
+    post: ON DELETE CASCADE), so there is nothing to read first.
     """
     from forum.models import QuoteReply
 
-    existing = {q.position: q for q in session.scalars(select(Quote).where(Quote.post_id == post.id))}
-    replied = set(session.scalars(select(Quote.position).join(QuoteReply, QuoteReply.quote_id == Quote.id)
-                                  .where(Quote.post_id == post.id)))
+    existing: dict[int, Quote] = {}
+    replied: set[int] = set()
+    if not created:
+        existing = {q.position: q for q in session.scalars(select(Quote).where(Quote.post_id == post.id))}
+        replied = set(session.scalars(select(Quote.position).join(QuoteReply, QuoteReply.quote_id == Quote.id)
+                                      .where(Quote.post_id == post.id)))
     errors: dict[str, str] = {}
     for position in replied:
         if position >= len(quotes):
@@ -207,7 +246,8 @@ def _save_quotes(session: Session, post: Post, quotes: Sequence[QuoteInput], fin
     for position, row in existing.items():
         if position >= len(quotes):
             session.delete(row)
-    session.flush()
+    if quotes or existing:
+        session.flush()
     return snapshot
 
 
@@ -229,29 +269,36 @@ def _notify_quoted(ctx: Context, session: Session, post: Post) -> None:
 
 
 def count_transition(session: Session, post: Post, old: PostStatus | None, new: PostStatus,
-                     ctx: Context | None = None) -> None:
+                     ctx: Context | None = None, *, category_id: int | None = None,
+                     revision_visible: bool = False, has_quotes: bool = True) -> None:
     """Keep a category's public counts to what members can see: only published posts count
     (a held topic must not show up as "1 sujet" to others). A post that becomes visible
-    tells the members it quotes."""
+    tells the members it quotes.
+
+    A caller that knows spares the queries: the topic's `category_id`, that the post's
+    current revision is already stored as visible (`revision_visible`), that the post has
+    no quote rows (`has_quotes=False`)."""
     was, now = old == PostStatus.PUBLISHED, new == PostStatus.PUBLISHED
-    if now:
+    if now and not revision_visible:
         # The version others now see becomes part of the public history.
         session.execute(update(PostRevision).where(PostRevision.post_id == post.id,
                                                    PostRevision.number == post.revision_count).values(visible=True))
     if now and ctx is not None:
-        _notify_quoted(ctx, session, post)
+        if has_quotes:
+            _notify_quoted(ctx, session, post)
         if post.kind == PostKind.STATEMENT:
             from forum.services.statements import notify_invitees
 
             notify_invitees(ctx, session, post)
     if was == now:
         return
-    delta = 1 if now else -1
-    category_id = session.scalar(select(Topic.category_id).where(Topic.id == post.topic_id))
-    values: dict[str, Any] = {"post_count": Category.post_count + delta}
-    if post.number == 1:
-        values["topic_count"] = Category.topic_count + delta
-    session.execute(update(Category).where(Category.id == category_id).values(**values))
+    if category_id is None:
+        category_id = session.scalar(select(Topic.category_id).where(Topic.id == post.topic_id))
+    session.connection().execute(_COUNT_UPDATES[1 if now else -1, post.number == 1], {"category_id": category_id})
+    loaded = session.identity_map.get(identity_key(Category, category_id))
+    if loaded is not None:
+        # The statement above went around the ORM: a Category of this session reloads its counts.
+        session.expire(loaded, ["post_count", "topic_count"])
 
 
 def _validated(session: Session, actor: Member, body: str, quotes: list[QuoteInput], title: str | None) -> tuple[str, str | None]:
@@ -271,30 +318,54 @@ def _validated(session: Session, actor: Member, body: str, quotes: list[QuoteInp
     return body, title
 
 
+class _TopicEnd(NamedTuple):
+    """What adding a post needs of its topic."""
+
+    id: int
+    category_id: int
+    post_count: int
+
+
 def _add_post(
-    ctx: Context, session: Session, topic: Topic, category: Category, author: Member, source: str,
+    ctx: Context, session: Session, topic: _TopicEnd, policy: str, author: Member, source: str,
     quotes: list[QuoteInput], kind: PostKind,
 ) -> Post:
-    findings = _check(ctx, session, category.moderation_policy.value, source, quotes)
+    """Write a new post at the end of `topic` (whose category has moderation `policy`)."""
+    findings = _check(ctx, session, policy, source, quotes)
     holds = _hold_reasons(findings)
     now = ctx.clock()
     html = render_markdown(source)
-    topic.post_count += 1
     status = PostStatus.HELD if holds else PostStatus.PUBLISHED
-    if status == PostStatus.PUBLISHED:
-        topic.last_post_at = now
-    post = Post(
-        topic_id=topic.id, number=topic.post_count, author_id=author.id, kind=kind, status=status,
-        source=source, html=html, created_at=now, revision_count=1, hold_reasons=holds,
+    shown = status == PostStatus.PUBLISHED
+    # The topic row, the post and its first revision are written with the prebuilt statements,
+    # not through the unit of work. A Topic of this session is left as a flush would have left
+    # it, and the post is a persistent Post, as if loaded.
+    connection = session.connection()
+    number = topic.post_count + 1
+    connection.execute(_BUMP_TOPIC_AND_DATE if shown else _BUMP_TOPIC,
+                       {"topic_id": topic.id, "number": number, "moment": now})
+    loaded = session.identity_map.get(identity_key(Topic, topic.id))
+    if loaded is not None:
+        set_committed_value(loaded, "post_count", number)
+        if shown:
+            set_committed_value(loaded, "last_post_at", now)
+    columns: dict[str, Any] = dict(
+        topic_id=topic.id, number=number, author_id=author.id, kind=kind, status=status, source=source,
+        html=html, created_at=now, edited_at=None, revision_count=1, hold_reasons=holds, masked_at=None,
     )
+    inserted = connection.execute(_INSERT_POST, columns).inserted_primary_key
+    assert inserted is not None
+    post = Post(id=inserted[0], **columns)
+    make_transient_to_detached(post)  # every column set: as if loaded, nothing left to flush
     session.add(post)
-    session.flush()
-    snapshot = _save_quotes(session, post, quotes, findings)
-    session.add(PostRevision(post_id=post.id, number=1, editor_id=author.id, source=source, html=html,
-                             created_at=now, quotes=snapshot, visible=status == PostStatus.PUBLISHED))
-    session.flush()
+    snapshot = _save_quotes(session, post, quotes, findings, created=True)
+    connection.execute(_INSERT_REVISION, {
+        "post_id": post.id, "number": 1, "editor_id": author.id, "source": source, "html": html,
+        "created_at": now, "quotes": snapshot, "visible": shown})
     ctx.events.emit(POST_SAVED, ctx=ctx, session=session, post=post, holds=holds, created=True)
-    count_transition(session, post, None, post.status, ctx)
+    # A handler may have changed the status: count_transition takes the one it left.
+    count_transition(session, post, None, post.status, ctx, category_id=topic.category_id,
+                     revision_visible=shown, has_quotes=bool(quotes))
     return post
 
 
@@ -319,7 +390,8 @@ def create_topic(
                   last_post_at=now, post_count=0)
     session.add(topic)
     session.flush()
-    post = _add_post(ctx, session, topic, category, author, body, quotes, kind)
+    post = _add_post(ctx, session, _TopicEnd(topic.id, topic.category_id, topic.post_count),
+                     category.moderation_policy.value, author, body, quotes, kind)
     topic.status = post.status
     return topic
 
@@ -331,18 +403,17 @@ def reply(
     """Add a reply at the end of a topic."""
     author = _require_active(actor)
     # Lock the topic row: post numbers are handed out under it (PostgreSQL; SQLite's
-    # BEGIN IMMEDIATE already serialises writers).
-    topic = session.scalar(select(Topic).where(Topic.id == topic_id).with_for_update())
+    # BEGIN IMMEDIATE already serialises writers). The category's policy comes with it.
+    topic = session.connection().execute(_TOPIC_TO_REPLY, {"topic_id": topic_id}).first()
     if topic is None or (topic.status != PostStatus.PUBLISHED and topic.author_id != author.id):
         raise NotFound()
     if topic.locked:
         raise Forbidden("Ce sujet est verrouillé : on ne peut plus y répondre.")
-    category = session.get(Category, topic.category_id)
-    assert category is not None
     quotes = quotes or []
     body, _ = _validated(session, author, body, quotes, None)
     _check_flood(ctx, session, author, new_topic=False)
-    return _add_post(ctx, session, topic, category, author, body, quotes, kind)
+    return _add_post(ctx, session, _TopicEnd(topic.id, topic.category_id, topic.post_count),
+                     topic.moderation_policy.value, author, body, quotes, kind)
 
 
 def edit_post(
