@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from forum.charts import BarChart, month_label
 from forum.db import ByIds
+from forum.prepared import Prepared
 from forum.models import (
     Attachment,
     Category,
@@ -220,7 +221,7 @@ class CategoryHead(NamedTuple):
     designation_id: int | None
 
 
-_TOPIC_FOR_VIEWER = (
+_TOPIC_FOR_VIEWER = Prepared(
     select(Topic.id, Topic.title, Topic.author_id, Topic.post_count, Topic.locked, Topic.status,
            Category.id, Category.slug, Category.name, Category.designation_id)
     .join(Category, Category.id == Topic.category_id)
@@ -268,22 +269,22 @@ NOBODY = -1  # a viewer id that matches no member: anonymous readers see publish
 
 def topic_with_category(session: Session, topic_id: int, viewer_id: int | None = None) -> tuple[TopicHead, CategoryHead] | None:
     """A topic the viewer may see: published, or held and their own."""
-    row = session.connection().execute(_TOPIC_FOR_VIEWER, {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY}).first()
-    if row is None:
+    values = _TOPIC_FOR_VIEWER.first(session.connection(), {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY})
+    if values is None:
         return None
-    values = tuple(row)
     return TopicHead._make(values[:6]), CategoryHead._make(values[6:])
 
 
-_POSTS_FOR_VIEWER: dict[tuple[str, ...], Any] = {}
+_FIRST_QUOTE = 13  # the position of first_quote in the posts query's columns
+_POSTS_FOR_VIEWER: dict[tuple[str, ...], Prepared] = {}
 
 
-def _posts_statement(probes: Mapping[str, Any]) -> Any:
+def _posts_statement(probes: Mapping[str, Any]) -> Prepared:
     """The posts query with one column per probe, built once per set of probes."""
     names = tuple(probes)
     statement = _POSTS_FOR_VIEWER.get(names)
     if statement is None:
-        statement = _POSTS_FOR_VIEWER_BASE.add_columns(*(probes[n].label(f"probe_{n}") for n in names))
+        statement = Prepared(_POSTS_FOR_VIEWER_BASE.add_columns(*(probes[n].label(f"probe_{n}") for n in names)))
         _POSTS_FOR_VIEWER[names] = statement
     return statement
 
@@ -297,11 +298,11 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     Context.post_probes) give each post the names of the extras it has (PostRow.marks).
     """
     probes = probes or {}
-    rows = session.connection().execute(_posts_statement(probes), {
-        "topic_id": topic_id, "first": first, "last": last, "viewer_id": viewer_id or NOBODY}).all()
+    rows = _posts_statement(probes).rows(session.connection(), {
+        "topic_id": topic_id, "first": first, "last": last, "viewer_id": viewer_id or NOBODY})
     names = tuple(probes)
     # Most pages quote nothing: ask for quote cards only when a post has some.
-    quoting = [r.id for r in rows if r.first_quote is not None]
+    quoting = [r[0] for r in rows if r[_FIRST_QUOTE] is not None]
     cards = quotes_for_posts(session, quoting) if quoting else {}
     result = []
     no_marks: frozenset[str] = frozenset()

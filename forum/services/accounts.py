@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import manager_of_class
 
 from forum import security
 from forum.context import Context
+from forum.prepared import Prepared
 from forum.errors import Forbidden, NotFound, RateLimited, ValidationFailed, wait_message
 from forum.models import Federation, Member, MemberStatus, Notification, Role, UsedToken, UserSession
 
@@ -143,7 +144,7 @@ _UNREAD = (
     .correlate(Member).scalar_subquery()
 )
 _MEMBER_COLUMNS = tuple(Member.__table__.columns)
-_SESSION_BY_HASH = (
+_SESSION_BY_HASH = Prepared(
     select(UserSession.id, UserSession.created_at, UserSession.last_seen_at, UserSession.revoked_at,
            _UNREAD.label("unread"), *_MEMBER_COLUMNS)
     .join(Member, Member.id == UserSession.member_id)
@@ -165,10 +166,9 @@ def load_session(ctx: Context, connection: Connection, token: str) -> tuple[Live
     It runs on every request: one Core query, and the member built from its columns as a
     detached instance, the state a member loaded by a closed session is in anyway.
     """
-    row = connection.execute(_SESSION_BY_HASH, {"token_hash": security.sha256_hex(token)}).first()
-    if row is None:
+    values = _SESSION_BY_HASH.first(connection, {"token_hash": security.sha256_hex(token)})
+    if values is None:
         return None
-    values = tuple(row)
     session_id, created_at, last_seen_at, revoked_at, unread = values[:5]
     now = ctx.clock()
     settings = ctx.settings

@@ -1,0 +1,94 @@
+"""The hot statements run below SQLAlchemy's execution layer (forum/prepared.py) must give
+exactly what SQLAlchemy gives for the same statement: same rows, same Python values (aware
+datetimes, enums, JSON, booleans), on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, update
+
+from forum import queries, security
+from forum.events import QuoteInput
+from forum.models import Member, Post, PostStatus
+from forum.prepared import Prepared
+from forum.services import accounts, posting
+from tests.conftest import PASSWORD
+
+
+def _through_sqlalchemy(connection, prepared: Prepared, params: dict) -> list[tuple]:  # type: ignore[no-untyped-def]
+    return [tuple(row) for row in connection.execute(prepared.statement, params)]
+
+
+@pytest.fixture
+def topic(world):  # type: ignore[no-untyped-def]
+    """A topic with a published post, a quoting post, a held post and a masked one."""
+    ctx = world.ctx
+    ana, bea = world.member("ana"), world.member("bea")
+    with ctx.db.write() as session:
+        author = session.get(Member, ana)
+        made = posting.create_topic(ctx, session, author, "general", "Un sujet « typé »", "Premier message.")
+        quote = QuoteInput(kind="tweet", author="Léa", said_at="2026-01-05", source_url="https://example.org/s",
+                           text="Une phrase citée.", context="Un débat.")
+        posting.reply(ctx, session, session.get(Member, bea), made.id, "Je cite.", [quote])
+        held = posting.reply(ctx, session, author, made.id, "Voir https://x.com/quelquun/status/1 collé sans source.")
+        masked = posting.reply(ctx, session, session.get(Member, bea), made.id, "Un message masqué.")
+        session.execute(update(Post).where(Post.id == masked.id).values(masked_at=dt.datetime.now(dt.timezone.utc)))
+        session.execute(update(Post).where(Post.id == held.id).values(
+            status=PostStatus.HELD, hold_reasons=[{"code": "no_source", "message": "Source manquante."}]))
+        return made.id, ana, bea
+
+
+def test_posts_of_a_page_are_what_sqlalchemy_reads(world, topic):
+    topic_id, ana, bea = topic
+    statement = queries._posts_statement(world.ctx.post_probes)
+    for viewer in (ana, bea, queries.NOBODY):
+        params = {"topic_id": topic_id, "first": 1, "last": 20, "viewer_id": viewer}
+        with world.ctx.db.read() as session:
+            connection = session.connection()
+            fast = statement.rows(connection, params)
+            slow = _through_sqlalchemy(connection, statement, params)
+        assert fast == slow and len(fast) == (2 if viewer == queries.NOBODY else 3)  # each sees their own held post
+        assert [type(v) for v in fast[0]] == [type(v) for v in slow[0]]
+        created = fast[0][8]
+        assert isinstance(created, dt.datetime) and created.tzinfo is not None
+        assert isinstance(fast[0][7], PostStatus)
+    held = [row for row in fast if row[7] == PostStatus.HELD]
+    assert not held  # the anonymous reader does not see the held post...
+    with world.ctx.db.read() as session:
+        rows = statement.rows(session.connection(), {"topic_id": topic_id, "first": 1, "last": 20, "viewer_id": ana})
+    held = [row for row in rows if row[7] == PostStatus.HELD]
+    assert held and held[0][10] == [{"code": "no_source", "message": "Source manquante."}]  # ...its author does, JSON read
+    assert any(row[11] is True for row in rows) and any(row[11] is False for row in rows)  # masked, as booleans
+    with world.ctx.db.read() as session:
+        rows = statement.rows(session.connection(), {"topic_id": topic_id, "first": 1, "last": 20, "viewer_id": bea})
+    assert [row[0] for row in rows if row[13] is not None] == [rows[1][0]]  # bea's quoting post, held for her
+
+
+def test_topic_head_and_session_lookup_are_what_sqlalchemy_reads(world, topic):
+    topic_id, ana, bea = topic
+    for viewer in (ana, bea):
+        params = {"topic_id": topic_id, "viewer_id": viewer}
+        with world.ctx.db.read() as session:
+            connection = session.connection()
+            assert queries._TOPIC_FOR_VIEWER.first(connection, params) == tuple(
+                connection.execute(queries._TOPIC_FOR_VIEWER.statement, params).one())
+    _, token = accounts.login(world.ctx, "ana@example.org", PASSWORD, "127.0.0.1", "tests")
+    params = {"token_hash": security.sha256_hex(token)}
+    with world.ctx.db.connect() as connection:
+        fast = accounts._SESSION_BY_HASH.first(connection, params)
+        slow = tuple(connection.execute(accounts._SESSION_BY_HASH.statement, params).one())
+        assert fast == slow and fast is not None
+        assert accounts._SESSION_BY_HASH.first(connection, {"token_hash": "0" * 64}) is None
+
+
+def test_a_driver_error_surfaces_as_sqlalchemys_own(world):
+    """What the error pages catch (the 503 of a database gone): SQLAlchemy's exception, not the driver's."""
+    from sqlalchemy import column, table
+    from sqlalchemy.exc import SQLAlchemyError
+
+    missing = Prepared(select(column("id")).select_from(table("no_such_table", column("id"))))
+    with pytest.raises(SQLAlchemyError, match="no_such_table"):
+        with world.ctx.db.connect() as connection:
+            missing.rows(connection, {})
