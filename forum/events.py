@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 POST_SAVED = "post_saved"  # (session, post, holds): a post was created or edited
@@ -69,8 +70,8 @@ class DraftInput:
 
 
 DraftChecker = Callable[[Session, DraftInput], Sequence[CheckFinding]]
-# (session, the page's post rows, viewer id) -> {post id: items}
-PostExtra = Callable[[Session, list[Any], int], dict[int, Any]]
+# (the page's snapshot connection, its post rows, viewer id) -> {post id: items}
+PostExtra = Callable[[Connection, list[Any], int], dict[int, Any]]
 Handler = Callable[..., None]
 
 

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, ColumnElement, Executable, and_, bindparam, case, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Executable, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.charts import BarChart, month_label
-from forum.db import ByIds
+from forum.db import ByIds, core
 from forum.prepared import Prepared
 from forum.models import (
     Attachment,
@@ -267,9 +267,10 @@ _QUOTE_CARDS = ByIds(lambda ids: (
 NOBODY = -1  # a viewer id that matches no member: anonymous readers see published posts only
 
 
-def topic_with_category(session: Session, topic_id: int, viewer_id: int | None = None) -> tuple[TopicHead, CategoryHead] | None:
+def topic_with_category(session: Session | Connection, topic_id: int,
+                        viewer_id: int | None = None) -> tuple[TopicHead, CategoryHead] | None:
     """A topic the viewer may see: published, or held and their own."""
-    values = _TOPIC_FOR_VIEWER.first(session.connection(), {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY})
+    values = _TOPIC_FOR_VIEWER.first(core(session), {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY})
     if values is None:
         return None
     return TopicHead._make(values[:6]), CategoryHead._make(values[6:])
@@ -289,7 +290,7 @@ def _posts_statement(probes: Mapping[str, Any]) -> Prepared:
     return statement
 
 
-def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer_id: int | None,
+def visible_posts(session: Session | Connection, topic_id: int, first: int, last: int, viewer_id: int | None,
                   probes: Mapping[str, Any] | None = None) -> list[PostRow]:
     """Posts numbered first..last of a topic that the viewer may see (a range scan on the unique index).
 
@@ -298,7 +299,7 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     Context.post_probes) give each post the names of the extras it has (PostRow.marks).
     """
     probes = probes or {}
-    rows = _posts_statement(probes).rows(session.connection(), {
+    rows = _posts_statement(probes).rows(core(session), {
         "topic_id": topic_id, "first": first, "last": last, "viewer_id": viewer_id or NOBODY})
     names = tuple(probes)
     # Most pages quote nothing: ask for quote cards only when a post has some.
@@ -322,13 +323,13 @@ def visible_posts(session: Session, topic_id: int, first: int, last: int, viewer
     return result
 
 
-def quotes_for_posts(session: Session, post_ids: list[int]) -> dict[int, list[QuoteCard]]:
+def quotes_for_posts(session: Session | Connection, post_ids: list[int]) -> dict[int, list[QuoteCard]]:
     """The quote cards of several posts in one query (with their attachments' metadata, not bytes)."""
     if not post_ids:
         return {}
     cards: dict[int, list[QuoteCard]] = {}
     statement, params = _QUOTE_CARDS(post_ids)
-    for r in session.connection().execute(statement, params):
+    for r in core(session).execute(statement, params):
         cards.setdefault(r.post_id, []).append(QuoteCard(
             r.id, r.post_id, r.position, r.kind.value, r.author, r.handle, r.said_at, r.source_url, r.archive_url,
             r.context, r.text, r.quoted_post_id, r.quoted_member_id, findings_of(r.findings), r.attachment_id, r.filename,
@@ -429,10 +430,10 @@ def attachment_for_viewer(session: Session, attachment_id: int, viewer: Member) 
     return attachment if visible is not None else None
 
 
-def is_validated_candidate(session: Session, member_id: int, designation_id: int) -> bool:
+def is_validated_candidate(session: Session | Connection, member_id: int, designation_id: int) -> bool:
     from forum.models import Candidacy, CandidacyStatus
 
-    return session.scalar(
+    return core(session).scalar(
         select(Candidacy.id).where(Candidacy.designation_id == designation_id, Candidacy.member_id == member_id,
                                    Candidacy.status == CandidacyStatus.VALIDATED)
     ) is not None

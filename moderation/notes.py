@@ -12,12 +12,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from forum import journal, security
 from forum.context import Context
-from forum.db import ByIds
+from forum.db import ByIds, core
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.markup import render_markdown
 from forum.models import Category, Member, MemberStatus, Post, PostStatus, Topic
@@ -161,12 +161,12 @@ _NOTES_FOR_POSTS = ByIds(lambda ids: (
 ))
 
 
-def notes_for_posts(session: Session, post_ids: list[int], viewer_id: int) -> dict[int, list[NoteRow]]:
+def notes_for_posts(session: Session | Connection, post_ids: list[int], viewer_id: int) -> dict[int, list[NoteRow]]:
     """Shown notes for everyone; proposed ones too, so that members can rate them."""
     if not post_ids:
         return {}
     statement, params = _NOTES_FOR_POSTS(post_ids)
-    rows = session.connection().execute(statement, {**params, "viewer_id": viewer_id})
+    rows = core(session).execute(statement, {**params, "viewer_id": viewer_id})
     result: dict[int, list[NoteRow]] = {}
     for r in rows:
         result.setdefault(r.post_id, []).append(

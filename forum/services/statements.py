@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from forum import journal
 from forum.context import Context
-from forum.db import pairs
+from forum.db import core, pairs
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.models import Cosignature, Federation, Member, MemberStatus, Post, PostKind, PostStatus, Topic
 from forum.services import posting
@@ -125,16 +125,16 @@ class Signatory(NamedTuple):
     state: str  # signed | resign | invited | withdrawn
 
 
-def signatories(session: Session, post_ids: list[int], viewer_id: int) -> dict[int, list[Signatory]]:
-    """Each statement's signatories with their federations and where their signature stands.
-
-    """
+def signatories(session: Session | Connection, post_ids: list[int], viewer_id: int) -> dict[int, list[Signatory]]:
+    """Each statement's signatories with their federations and where their signature stands."""
     if not post_ids:
         return {}
-    revisions = pairs(session.execute(select(Post.id, Post.revision_count).where(Post.id.in_(post_ids))))
+    db = core(session)
+    revisions = pairs(db.execute(select(Post.id, Post.revision_count).where(Post.id.in_(post_ids))))
     result: dict[int, list[Signatory]] = {}
-    for sig, first, last, fed in session.execute(
-        select(Cosignature, Member.first_name, Member.last_name, Federation.name)
+    for sig in db.execute(
+        select(Cosignature.post_id, Cosignature.member_id, Cosignature.withdrawn_at, Cosignature.signed_revision,
+               Member.first_name, Member.last_name, Federation.name.label("fed"))
         .join(Member, Member.id == Cosignature.member_id).outerjoin(Federation, Federation.id == Member.federation_id)
         .where(Cosignature.post_id.in_(post_ids)).order_by(Member.last_name, Member.first_name)
     ):
@@ -146,5 +146,6 @@ def signatories(session: Session, post_ids: list[int], viewer_id: int) -> dict[i
             state = "signed"
         else:
             state = "resign"
-        result.setdefault(sig.post_id, []).append(Signatory(sig.member_id, f"{first} {last}", fed, state))
+        result.setdefault(sig.post_id, []).append(
+            Signatory(sig.member_id, f"{sig.first_name} {sig.last_name}", sig.fed, state))
     return result

@@ -100,7 +100,7 @@ def _topic_page(request: Request, topic_id: int, page_number: int, form: PostFor
     ctx = ctx_of(request)
     viewer = _require_member(request)
     per_page = ctx.settings.posts_per_page
-    with ctx.db.read() as session:
+    with ctx.db.snapshot() as session:
         found = queries.topic_with_category(session, topic_id, viewer.id)
         if found is None:
             raise NotFound()
