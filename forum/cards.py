@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from jinja2 import Environment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from forum.queries import PostRow
 
@@ -89,15 +89,34 @@ def _render_cut(template: Any, names: Sequence[str], context: dict[str, Any]) ->
     return tuple(pieces)
 
 
+class _Value:
+    """A per-request value as the template sees it when a fragment is rendered plainly (its cut
+    failed): text (`{{ name }}`) or a call (`{{ name() }}`), asked for only if used, escaped
+    unless it is markup."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+        self._text: Markup | None = None
+
+    def __html__(self) -> str:
+        if self._text is None:
+            self._text = escape(self._value() if callable(self._value) else self._value)
+        return str(self._text)
+
+    def __call__(self) -> Markup:
+        return Markup(self.__html__())
+
+
 def _fill(pieces: tuple[str, ...], values: dict[str, Any]) -> str:
-    """Kept pieces joined with this request's values (a callable value is asked once, if used)."""
+    """Kept pieces joined with this request's values: a callable value is asked once, if used,
+    and a value that is not markup is escaped, as the template would have done."""
     out = list(pieces)
     asked: dict[str, str] = {}
     for i in range(1, len(out), 2):
         name = out[i]
         if name not in asked:
             value = values[name]
-            asked[name] = str(value() if callable(value) else value)
+            asked[name] = str(escape(value() if callable(value) else value))
         out[i] = asked[name]
     return "".join(out)
 
@@ -117,6 +136,9 @@ class _Table:
 
     def put(self, key: Any, value: Any, size: int) -> None:
         with self._lock:
+            replaced = self.entries.pop(key, None)  # two requests may render the same entry at once
+            if replaced is not None:
+                self.chars -= replaced[1]
             while self.entries and self.chars + size > self._max_chars:
                 _, freed = self.entries.pop(next(iter(self.entries)))  # dicts keep insertion order
                 self.chars -= freed
@@ -143,10 +165,8 @@ class Fragments:
         self.misses += 1
         template = self._env.get_template(name)
         pieces = _render_cut(template, tuple(values), context)
-        if pieces is None:
-            plain = {n: (Markup(v()) if callable(v) else v) for n, v in values.items()}
-            plain["csrf_token"] = values.get("csrf_token", lambda: "")
-            return Markup(template.render(**context, **plain))
+        if pieces is None:  # cannot happen short of guessing a fresh random marker: render plainly
+            return Markup(template.render(**context, **{n: _Value(v) for n, v in values.items()}))
         self._table.put((name, key), pieces, 2 * sum(map(len, pieces[0::2])))
         return Markup(_fill(pieces, values))
 

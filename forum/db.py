@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import select
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,10 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+_IDLE_SINCE = "tribune_idle_since"
+IDLE_PING_SECONDS = 10.0  # a pooled PostgreSQL connection idle longer than this is pinged before use
+
+
 def _configure_postgresql(engine: Engine) -> None:
     dialect = engine.dialect
 
@@ -80,14 +85,26 @@ def _configure_postgresql(engine: Engine) -> None:
         if isinstance(factory, type) and issubclass(cursor_class, factory):
             dbapi_connection.cursor_factory = cursor_class
 
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
     @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        # What pool_pre_ping did, without its round trip for a connection that is fine.
-        if not _maybe_gone(dbapi_connection):
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # What pool_pre_ping did, without its round trip for a connection that is fine: one in
+        # use a moment ago, with nothing waiting on its socket. One idle for longer is pinged
+        # for real: a load balancer or a NAT may have forgotten it without a word, and only a
+        # packet sent finds out.
+        idle_since = record.info.get(_IDLE_SINCE)
+        quiet_for = time.monotonic() - idle_since if idle_since is not None else 0.0
+        if quiet_for < IDLE_PING_SECONDS and not _maybe_gone(dbapi_connection):
             return
         try:
             alive = dialect.do_ping(dbapi_connection)
-        except Exception:
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, dbapi_connection, None):
+                raise
             alive = False
         if not alive:
             raise exc.InvalidatePoolError()  # the pool reconnects; if it cannot, the request fails

@@ -10,8 +10,8 @@ the selected columns.
 
 It runs inside whatever the connection is doing: the caller's transaction if one was begun
 (`Database.snapshot`), none otherwise (one statement reads a consistent state on its own).
-If the driver raises, the statement is run again through SQLAlchemy, which raises its own
-exception (the 503 page catches it) and invalidates a connection the database dropped.
+A driver error is raised as SQLAlchemy would raise it (the 503 page catches its
+OperationalError), and a connection the database dropped is invalidated, as SQLAlchemy does.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, exc
 from sqlalchemy.engine import Dialect
 
 
@@ -36,11 +36,16 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:  # a Select (any column types)
         self.statement = statement
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[str, _Plan | None] = {}
 
-    def _plan(self, dialect: Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
-        if plan is None:
+    def _plan(self, dialect: Dialect) -> _Plan | None:
+        """The statement compiled for this dialect, or None if SQLAlchemy should run it (a column
+        type whose result processor needs the driver's description, e.g. Numeric on psycopg)."""
+        try:
+            return self._plans[dialect.name]
+        except KeyError:
+            pass
+        try:
             compiled = self.statement.compile(dialect=dialect)
             by_name = {name: bind for bind, name in compiled.bind_names.items()}
             binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in by_name.items()}
@@ -50,27 +55,36 @@ class Prepared:
                 for column in self.statement.selected_columns
             )
             positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-            plan = _Plan(compiled.string, positional, fixed, binds, results)
-            self._plans[dialect.name] = plan
+            plan: _Plan | None = _Plan(compiled.string, positional, fixed, binds, results)
+        except TypeError:
+            plan = None
+        self._plans[dialect.name] = plan
         return plan
 
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         plan = self._plan(connection.dialect)
+        if plan is None:
+            return [tuple(row) for row in connection.execute(self.statement, dict(params))]
         values = {**plan.fixed, **params}
         for name, process in plan.binds.items():
             if process is not None:
                 values[name] = process(values[name])
         args: Any = [values[name] for name in plan.positional] if plan.positional is not None else values
+        dbapi_connection = connection.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(plan.sql, args)
-                raw = cursor.fetchall()
-            finally:
-                cursor.close()
-        except Exception:
-            # Let SQLAlchemy run it and raise (or, if the connection came back, answer).
-            return [tuple(row) for row in connection.execute(self.statement, dict(params))]
+            cursor.execute(plan.sql, args)
+            raw = cursor.fetchall()
+        except connection.dialect.loaded_dbapi.Error as error:
+            # SQLAlchemy's own exception (the 503 page catches its OperationalError), and a
+            # connection the database dropped is not handed out again.
+            gone = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
+            if gone:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(plan.sql, args, error, connection.dialect.loaded_dbapi.Error,
+                                          connection_invalidated=gone, dialect=connection.dialect) from error
+        finally:
+            cursor.close()
         results = plan.results
         if not any(results):
             return [tuple(row) for row in raw]

@@ -190,8 +190,9 @@ def test_card_templates_read_nothing_outside_the_cache_key(app):
     # The topic page's main column: the topic and category heads, the page, what the key holds.
     ("_topic_main.html", {"topic", "category", "page", "pages", "has_posts", "official_reply", "errors",
                           "cards", "reply_fields", "csrf_token"}),
-    # The frame: only its slots.
+    # The frame: only its slots; base.html, kept within it, is rendered with nothing else.
     ("_frame.html", {"title", "content", "site_header"}),
+    ("base.html", {"site_header"}),
 ])
 def test_kept_fragments_read_nothing_outside_their_key(app, name, allowed):
     from jinja2 import meta
@@ -223,3 +224,45 @@ def test_the_header_follows_the_reader_and_their_unread_count(app, client, world
         notify(world.ctx, session, lea, "Une décision vous concerne.", topic_url)
     again = client.get(topic_url).text.split("</header>")[0]
     assert 'class="count"' in again and "non lues" in again
+
+
+def _failed_cut(monkeypatch):  # type: ignore[no-untyped-def]
+    """Make every cut fail, as a member guessing a fresh random marker would."""
+    import forum.cards
+
+    monkeypatch.setattr(forum.cards, "_render_cut", lambda *args, **kwargs: None)
+
+
+def test_a_fragment_that_cannot_be_cut_is_rendered_plainly_with_the_same_values(app, monkeypatch):
+    from markupsafe import Markup
+
+    from forum.models import PostStatus
+    from forum.queries import CategoryHead, TopicHead
+
+    _failed_cut(monkeypatch)
+    topic = TopicHead(1, "Titre", 1, 1, False, PostStatus.PUBLISHED)
+    context = {"topic": topic, "category": CategoryHead(1, "general", "Général", 3), "page": 1, "pages": 1,
+               "has_posts": True, "official_reply": True, "errors": {}}
+    html = app.state.fragments.render("_topic_main.html", ("k",), context,
+                                      {"cards": Markup("<article>carte</article>"), "reply_fields": Markup(""),
+                                       "csrf_token": "jeton-du-lecteur"})
+    assert 'value="jeton-du-lecteur"' in html and "<article>carte</article>" in html
+
+
+def test_an_anonymous_page_rendered_plainly_sets_no_anonymous_cookie(client, monkeypatch):
+    _failed_cut(monkeypatch)
+    response = client.get("/cette-page-n-existe-pas")
+    assert response.status_code == 404 and "Se connecter" in response.text  # the header, rendered plainly
+    assert "tribune_anon" not in response.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize("plainly", [False, True])
+def test_a_filled_value_that_is_not_markup_is_escaped(app, monkeypatch, plainly):
+    from markupsafe import Markup
+
+    if plainly:
+        _failed_cut(monkeypatch)
+    html = app.state.fragments.render("_frame.html", (), {}, {
+        "title": "<b>titre</b>", "content": Markup("<p>contenu</p>"), "site_header": lambda: Markup("<header>")})
+    assert "<title>&lt;b&gt;titre&lt;/b&gt; · Tribune</title>" in html
+    assert "<p>contenu</p>" in html and "<header>" in html

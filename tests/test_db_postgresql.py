@@ -3,12 +3,21 @@ the server dropped is replaced before use, text searches are never prepared."""
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+import struct
+import threading
+
 import pytest
+from starlette.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
+from forum.app import create_app
+from forum.context import Context
 from forum.models import Member
 from forum.services import posting
+from tests.conftest import free_port, login
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -76,3 +85,85 @@ def test_hot_statements_are_prepared_and_text_searches_are_not(ctx):
     assert any("WHERE id =" in statement for statement in prepared)
     assert not any("LIKE" in statement for statement in prepared)
     assert dbapi.prepare_threshold is not None
+
+
+class _Pair:
+    def __init__(self, client, upstream):
+        self.client, self.upstream, self.dead = client, upstream, False
+
+
+class _ForgetfulProxy:
+    """Between the app and PostgreSQL, like a load balancer or NAT whose idle timeout forgets a
+    connection without telling the app: the next packet the app sends gets a reset."""
+
+    def __init__(self, target):
+        self.target, self.port, self.pairs = target, free_port(), []
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            pair = _Pair(client, upstream)
+            self.pairs.append(pair)
+            threading.Thread(target=self._pump, args=(pair, client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, upstream, client), daemon=True).start()
+
+    def _pump(self, pair, src, dst):
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if pair.dead:
+                if src is pair.client and data:  # the app wrote on a connection the middlebox forgot: RST
+                    src.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    src.close()
+                return
+            if not data:
+                return
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def forget_idle_connections(self):
+        """What an LB/NAT idle timeout does: the server side goes, the app's side hears nothing."""
+        for pair in self.pairs:
+            pair.dead = True
+            try:
+                pair.upstream.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def test_a_connection_a_middlebox_forgot_is_replaced_without_an_error(ctx, world, pg_cluster, monkeypatch):
+    """Nothing arrives on such a socket, so the poll finds nothing: a connection idle for a while
+    is pinged for real before use (here "a while" is shortened to nothing)."""
+    import forum.db
+
+    monkeypatch.setattr(forum.db, "IDLE_PING_SECONDS", 0.0)
+    lea = world.member("lea")
+    with ctx.db.write() as session:
+        topic_id = posting.create_topic(ctx, session, session.get(Member, lea), "general", "Sujet du jour",
+                                        "Premier message.").id
+    proxy = _ForgetfulProxy(pg_cluster.port)
+    url = ctx.settings.database_url.replace(f":{pg_cluster.port}/", f":{proxy.port}/")
+    through = Context.build(dataclasses.replace(ctx.settings, database_url=url))
+    try:
+        with TestClient(create_app(context=through), base_url="http://testserver", follow_redirects=False,
+                        raise_server_exceptions=False) as client:
+            assert login(client, "lea@example.org").status_code == 303
+            assert client.get(f"/t/{topic_id}").status_code == 200
+            proxy.forget_idle_connections()
+            page = client.get(f"/t/{topic_id}")
+            assert page.status_code == 200, page.text[:300]
+    finally:
+        through.db.dispose()

@@ -194,3 +194,13 @@ def test_nul_characters_are_neutralised_on_both_databases(client, world):
         title = session.scalar(select(Topic.title))
     assert "\x00" not in post.source and "\ufffd" in post.source and "\ufffd" in title
     assert client.get("/c/gen%00eral").status_code == 404
+
+
+def test_an_id_too_large_for_the_database_is_a_missing_page(client, world):
+    """PostgreSQL refuses integers beyond its columns: such an id is no page (404), not an error (500)."""
+    world.member("lea")
+    login(client, "lea@example.org")
+    for path in ("/t/99999999999", "/t/99999999999?page=2", "/p/99999999999/historique", "/membres/999999999999"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Page introuvable" in response.text or "introuvable" in response.text
