@@ -1,11 +1,12 @@
 """French full-text search of published posts and their topics' titles.
 
-The index lives in the database, next to what it indexes (migration 0005):
+The index lives in the database, next to what it indexes (migrations 0005 and 0006):
 
 - SQLite: the FTS5 table `post_search` (title, body), tokenizer `unicode61 remove_diacritics 2`,
-  rowid = posts.id, the topic's title on its first post only. Triggers on posts and topics keep
-  it in the writing transaction, and keep in it only the posts any member may read: published,
-  not masked, in a published topic. Word weights therefore never count a hidden text either.
+  prefix indexes for 3 to 6 characters, rowid = posts.id, the topic's title on its first post
+  only, and `post_search_vocab` (fts5vocab) over it. Triggers on posts and topics keep it in the
+  writing transaction, and keep in it only the posts any member may read: published, not masked,
+  in a published topic. Word weights therefore never count a hidden text either.
 - PostgreSQL: STORED generated tsvector columns posts.search_vector (source) and
   topics.search_vector (title) with GIN indexes, in the configuration `tribune_french`
   (`french` stemming and stop words behind `unaccent`: "election" finds "élection").
@@ -15,9 +16,9 @@ opens its topic and the title matches. Visibility is checked again here, at quer
 viewer alike: held posts are never found, not even by their author (they are not published yet;
 the author finds them in the topic and in their notifications).
 
-At a million posts a common word matches most of them: only the CANDIDATES most recent matches
-are ranked (BM25 on SQLite, ts_rank on PostgreSQL), and past them the total is "more than"
-(see search()). bench/search.py measures it; bench/SEARCH.md has the figures.
+At a million posts a common word matches a third of them: only the CANDIDATES most recent
+matches are ranked (BM25 on SQLite, ts_rank on PostgreSQL), and past them the total is "more
+than" (see search()). bench/search.py measures it; bench/SEARCH.md has the figures.
 
 Snippets come from the database (highlight(), ts_headline) with control characters around the
 matches; `marked()` escapes the text and only then turns those into <mark>.
@@ -37,6 +38,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnClause, ColumnElement, Select, and_, case, column, func, literal_column, or_, select, table, text, union
 from sqlalchemy.dialects.postgresql import TSVECTOR, ts_headline, websearch_to_tsquery
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from forum.models import Category, Federation, Member, Post, PostStatus, Topic
@@ -47,22 +49,31 @@ MAX_QUERY_LENGTH = 200
 MAX_AUTHOR_LENGTH = 100
 TITLE_WEIGHT = 2.0  # a word of the title counts twice a word of the text
 CANDIDATES = MAX_PAGES * PER_PAGE  # the most recent matches, ranked; past them a search says "more than"
-IDF_COUNT_CAP = 20_000  # rows counted for a word's weight; a word in more is "common" (see _idf)
+IDF_COUNT_CAP = 20_000  # past it, a typed word is "common" (see _candidates_sqlite); exact counts stop there
+IDF_WINDOW = 10_000  # newest rows of the index in which a word's share is measured (see _document_frequencies)
+IDF_MIN_SAMPLE = 30  # fewer matches than this in the window: the word is counted everywhere instead
+PREFIX_LENGTHS = frozenset({3, 4, 5, 6})  # FTS5 prefix indexes of migration 0006, in characters
+PREFIX_EXPANSION = 64  # a longer prefix is replaced by the words it begins, when there are no more (see _expansion)
+AUTHOR_PROBES = 200  # at most this many posts by the federation filter's members: FTS5 is probed post by post
+AUTHOR_TOKENS = 128  # at most this many members found by the author filter: matched by their index tokens
+AUTHOR_MARK = "\ue000"  # begins the token of a post's author in the index (migration 0006); never typed
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
 SNIPPET_WORDS = 32
 START, STOP = "\x02", "\x03"  # around matches in snippets; never shown, see marked()
 
-# The database objects of migration 0005, outside the models (not mapped, not created by them).
+# The database objects of migrations 0005 and 0006, outside the models (not mapped, not created by them).
 FTS_TABLE = "post_search"
 FTS_SHADOW_TABLES = frozenset(f"{FTS_TABLE}_{suffix}" for suffix in ("data", "idx", "content", "docsize", "config"))
+VOCAB_TABLE = f"{FTS_TABLE}_vocab"  # migration 0006
 PG_CONFIG = "tribune_french"
 VECTOR_COLUMN = "search_vector"
 VECTOR_INDEXES = {"posts": "ix_posts_search_vector", "topics": "ix_topics_search_vector"}
 
-_fts = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
+_fts = table(FTS_TABLE, column("rowid"), column("title"), column("body"), column("author"))
 _fts_name: ColumnClause[Any] = literal_column(FTS_TABLE)
 _fts_rowid_unindexed: ColumnClause[Any] = literal_column(f"+{FTS_TABLE}.rowid")
 _docsize = table(f"{FTS_TABLE}_docsize", column("id"), column("sz"))  # FTS5's own: each row's words per column
+_vocab = table(VOCAB_TABLE, column("term"))  # fts5vocab 'row' (migration 0006): every indexed word
 
 _PG_BODY_HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \""
 _PG_TITLE_HEADLINE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
@@ -103,18 +114,26 @@ def parse_query(text: str) -> list[list[Term]]:
     return [group for group in groups if any(not term.negated for term in group)]
 
 
-def _fts5_phrase(term: Term, prefix: bool) -> str:
-    # A double-quoted FTS5 string; words hold letters and digits only, so no quote to escape.
+def _fts5_phrase(term: Term, prefix: bool, expansion: tuple[str, ...] | None = None) -> str:
+    """A double-quoted FTS5 string; words hold letters and digits only, so no quote to escape.
+
+    A prefix is FTS5's `"…"*`, or, given its `expansion` (every indexed word it begins), those
+    words in turn: `("… w1" OR "… w2")`; no word at all leaves the exact one, found nowhere."""
+    if prefix and expansion is not None:
+        if not expansion:
+            return _fts5_phrase(term, False)
+        head = "".join(word + " " for word in term.words[:-1])
+        return "(" + " OR ".join(f'"{head}{word}"' for word in expansion) + ")"
     return '"' + " ".join(term.words) + '"' + ("*" if prefix else "")
 
 
-def fts5_query(text: str, prefix: bool = True) -> str | None:
+def fts5_query(text: str, prefix: bool = True, expansion: tuple[str, ...] | None = None) -> str | None:
     """The FTS5 MATCH expression for what the member typed, or None when there is no word.
 
     Every word is a quoted FTS5 string (never an operator); the last word, when typed bare and
-    3 letters or more, is also a prefix ("électi" finds "élections") unless `prefix` is false.
-    The query must match within the text, or within the title (first posts only), like on
-    PostgreSQL.
+    3 letters or more, is also a prefix ("électi" finds "élections") unless `prefix` is false
+    (then as its `expansion`, when given: see _fts5_phrase()). The query must match within the
+    text, or within the title (first posts only), like on PostgreSQL.
     """
     groups = parse_query(text)
     if not groups:
@@ -123,7 +142,7 @@ def fts5_query(text: str, prefix: bool = True) -> str | None:
     alternatives = []
     for group in groups:
         wanted = " AND ".join(
-            _fts5_phrase(term, prefix and term is last and not term.phrase and len(term.words[-1]) >= 3)
+            _fts5_phrase(term, prefix and term is last and not term.phrase and len(term.words[-1]) >= 3, expansion)
             for term in group if not term.negated
         )
         for term in group:
@@ -132,6 +151,21 @@ def fts5_query(text: str, prefix: bool = True) -> str | None:
         alternatives.append(f"({wanted})")
     either = " OR ".join(alternatives)
     return f"title : ({either}) OR body : ({either})"
+
+
+def _match_expression(text: str, prefix: bool = True, expansion: tuple[str, ...] | None = None) -> str | None:
+    """What fts5_query() matches, written for speed: when every alternative is a single wanted
+    word or phrase, the column filters change nothing (a phrase lies within one column) and are
+    left out, so FTS5 walks each list once instead of twice, without reading positions to check
+    columns (and merges a prefix's lists once instead of twice)."""
+    groups = parse_query(text)
+    if not groups or any(len(group) != 1 for group in groups):
+        return fts5_query(text, prefix, expansion)
+    last = groups[-1][-1]
+    return " OR ".join(
+        _fts5_phrase(term, prefix and term is last and not term.phrase and len(term.words[-1]) >= 3, expansion)
+        for [term] in groups
+    )
 
 
 # --- the request --------------------------------------------------------------------------
@@ -268,20 +302,33 @@ def _authors(session: Session, request: SearchRequest) -> list[int]:
 
     Read first, on their own: with a short list of ids the database walks those members' posts
     and probes the index for each, instead of walking every match of a common word."""
-    full_name = Member.first_name + " " + Member.last_name
-    conditions = [
-        # SQLite lowers ASCII letters only: "élodie" would miss "Élodie" without the second form.
-        or_(full_name.icontains(word, autoescape=True), full_name.icontains(word.capitalize(), autoescape=True))
-        for word in request.author.split()
-    ]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    conditions = []
+    for word in request.author.split():
+        # A word holds no space: it is within the first name or within the last name.
+        if not sqlite:
+            conditions.append(or_(Member.first_name.icontains(word, autoescape=True),
+                                  Member.last_name.icontains(word, autoescape=True)))
+            continue
+        # SQLite's LIKE ignores the case of ASCII letters only: "élodie" would miss "Élodie" without
+        # the capitalised form. (Plain LIKE, not lower(): a scan of every member, 5x faster.)
+        forms = dict.fromkeys([word, word.capitalize()] if _ascii_lower(word) != _ascii_lower(word.capitalize())
+                              else [word])
+        conditions.append(or_(*(column.contains(form, autoescape=True)
+                                for form in forms for column in (Member.first_name, Member.last_name))))
     return list(session.scalars(select(Member.id).where(*conditions)))
 
 
-def _filters(request: SearchRequest, tz: ZoneInfo, authors: list[int] | None) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if request.category:
-        conditions.append(Topic.category_id == select(Category.id).where(Category.slug == request.category)
-                          .scalar_subquery())
+def _ascii_lower(text: str) -> str:
+    """What SQLite's LIKE compares: ASCII letters in lower case, every other character as is."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _by_author(request: SearchRequest, authors: list[int] | None) -> list[ColumnElement[bool]]:
+    """The conditions on a post's author: in the federation, among the members found by name."""
     by_author: list[ColumnElement[bool]] = []
     if request.federation:
         by_author.append(Post.author_id.in_(
@@ -289,10 +336,27 @@ def _filters(request: SearchRequest, tz: ZoneInfo, authors: list[int] | None) ->
             .where(Federation.slug == request.federation)))
     if authors is not None:
         by_author.append(Post.author_id.in_(authors))
+    return by_author
+
+
+def _filters(request: SearchRequest, tz: ZoneInfo, authors: list[int] | None,
+             probe: bool = False, tokens: bool = False) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if request.category:
+        conditions.append(Topic.category_id == select(Category.id).where(Category.slug == request.category)
+                          .scalar_subquery())
+    if tokens and authors is not None:
+        # SQLite, the authors matched in the index (see _author_tokens()): checked again on the
+        # post, after the join only (+ 0: no index to start from).
+        conditions.append((Post.author_id + 0).in_(authors))
+        authors = None
+    by_author = _by_author(request, authors)
     if by_author and request.sqlite:
-        # The set of the authors' post ids, checked on each FTS5 row before any join. The unary
-        # plus keeps SQLite from probing FTS5 once per post id instead (~0.5 ms a probe).
-        conditions.append(_fts_rowid_unindexed.in_(select(Post.id).where(*by_author)))
+        # The set of the authors' post ids. With a few posts (`probe`), FTS5 is asked about each of
+        # them; otherwise it is checked on each FTS5 row before any join: the unary plus keeps SQLite
+        # from probing FTS5 once per post id (~40 µs a probe).
+        theirs = select(Post.id).where(*by_author)
+        conditions.append(_fts.c.rowid.in_(theirs) if probe else _fts_rowid_unindexed.in_(theirs))
     else:
         conditions.extend(by_author)
     if request.since:
@@ -308,9 +372,10 @@ def _visible() -> ColumnElement[bool]:
     return and_(Post.status == PostStatus.PUBLISHED, Post.masked_at.is_(None), Topic.status == PostStatus.PUBLISHED)
 
 
-def _filtered(query: Select[Any], request: SearchRequest, tz: ZoneInfo, authors: list[int] | None) -> Select[Any]:
+def _filtered(query: Select[Any], request: SearchRequest, tz: ZoneInfo, authors: list[int] | None,
+              probe: bool = False, tokens: bool = False) -> Select[Any]:
     """`query` (over posts joined to topics) restricted to visible posts and to the filters."""
-    return query.where(_visible(), *_filters(request, tz, authors))
+    return query.where(_visible(), *_filters(request, tz, authors, probe, tokens))
 
 
 @dataclass(frozen=True)
@@ -385,36 +450,51 @@ def _candidates_sqlite(session: Session, request: SearchRequest, tz: ZoneInfo, a
     page's snippets all come from that text. FTS5's own bm25() is not used: its first call counts
     every row holding each phrase (a full pass over a common word's list, twice with the title and
     text columns, and a prefix word merges its whole list again each time), which alone costs more
-    than the budget of a search on a million posts.
+    than the budget of a search on a million posts. Word weights come from _document_frequencies()
+    instead, and a query of one word or phrase needs none (see below).
 
-    A prefix (the last word, "logement" finding "logements") makes FTS5 merge the lists of every
-    longer word up front, whatever the LIMIT: ~50 ms for a word in most of a million posts. So when
-    the exact word is in more than IDF_COUNT_CAP posts, the newest matches of the exact words are
-    read first; only when they do not fill the window (filters narrowed them) is the prefix added.
-    A full window from the exact word is already more than can be read.
+    A prefix (the last word, "démocr" finding "démocratie") is read from FTS5's prefix index when
+    it has PREFIX_LENGTHS characters: one list, walked lazily like a word's. A longer one would make
+    FTS5 merge, up front and whatever the LIMIT, the lists of every word it begins (~20 ms for
+    words in a third of a million posts; again at every post when probing). So when such a last
+    word is itself a word in more than IDF_COUNT_CAP posts ("logement"), the newest matches of the
+    exact words are read first: a full window from it is already more than can be read. Otherwise
+    (or when filters left the window short) the prefix is replaced by the words it begins, read
+    from FTS5's vocabulary (_expansion()): an OR of words, walked lazily too.
     """
     terms = _scored_terms(request.text)
-    found = {term: _count(session, _fts5_phrase(Term(term.words), prefix=False)) for term in terms if term.prefix}
-    common = any(count >= IDF_COUNT_CAP for count in found.values())
-    rows = _matches_sqlite(session, fts5_query(request.text, prefix=not common) or "", request, tz, authors)
-    if common and len(rows) <= CANDIDATES:
-        rows = _matches_sqlite(session, fts5_query(request.text) or "", request, tz, authors)
+    long_prefix = next((term for term in terms if term.prefix and len(term.words[-1]) not in PREFIX_LENGTHS), None)
+    exact_first = long_prefix is not None and _count(
+        session, _fts5_phrase(Term(long_prefix.words), prefix=False), IDF_COUNT_CAP) >= IDF_COUNT_CAP
+    expansion = None if long_prefix is None or exact_first else _expansion(session, long_prefix.words[-1])
+    tokens = authors is not None and len(authors) <= AUTHOR_TOKENS
+    probe = _few_author_posts(session, request, None if tokens else authors)
+    merging = long_prefix is not None and not exact_first and expansion is None  # FTS5 merges the prefix
+    rows = _matches_sqlite(session, _match_expression(request.text, not exact_first, expansion) or "", request, tz,
+                           authors, probe and not merging, tokens)
+    if exact_first and len(rows) <= CANDIDATES:
+        assert long_prefix is not None
+        exact_first, expansion = False, _expansion(session, long_prefix.words[-1])
+        rows = _matches_sqlite(session, _match_expression(request.text, True, expansion) or "", request, tz,
+                               authors, probe and expansion is not None, tokens)
     if not rows:
         return []
     rows_in_index, average_length = _index_totals(session)
-    unfiltered = not (request.category or request.federation or authors is not None or request.since or request.until)
-    for term in terms:
-        if len(terms) == 1 and unfiltered and len(rows) <= CANDIDATES:
-            found[term] = len(rows)  # every match was read: no second pass over a long list to count them
-        elif term not in found or (term.prefix and found[term] < IDF_COUNT_CAP):
-            found[term] = _count(session, _fts5_phrase(Term(term.words), prefix=term.prefix))
-    idf = {term: _idf(found[term], rows_in_index) for term in terms}
+    if len(terms) == 1:
+        # One weight scales every score alike: the order does not depend on it, nothing to count.
+        idf = {terms[0]: 1.0}
+    else:
+        found = _document_frequencies(session, {
+            term: _fts5_phrase(Term(term.words), term.prefix and not exact_first, expansion if term is long_prefix else None)
+            for term in terms
+        }, rows_in_index)
+        idf = {term: _idf(found[term], rows_in_index) for term in terms}
     scored = []
     folded: dict[str, tuple[str, ...]] = {}
     for post_id, title, body, sizes in rows:
         in_title = _frequencies(title or "", terms, folded)
         in_body = _frequencies(body or "", terms, folded)
-        length = _varints_sum(sizes)
+        length = _words(sizes)
         score = 0.0
         for term in terms:
             frequency = TITLE_WEIGHT * in_title[term] + in_body[term]
@@ -425,9 +505,52 @@ def _candidates_sqlite(session: Session, request: SearchRequest, tz: ZoneInfo, a
     return scored
 
 
+def _expansion(session: Session, prefix: str) -> tuple[str, ...] | None:
+    """The indexed words that `prefix` (folded, as _scored_terms() gives it) begins, from FTS5's
+    vocabulary table (migration 0006), or None for FTS5's own prefix: more than PREFIX_EXPANSION
+    words (an OR that long would cost more than the merge), a prefix that is not plain ASCII once
+    folded (FTS5's folding and Python's could differ), no vocabulary table (an older schema).
+
+    Reading the vocabulary still reads the lists of those words, to count them, but without
+    merging them: ~3 times faster than FTS5's prefix, and nothing to repeat at each probe."""
+    if not prefix.isascii() or not prefix.isalnum():
+        return None
+    high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    try:
+        words = list(session.scalars(
+            select(_vocab.c.term).where(_vocab.c.term >= prefix, _vocab.c.term < high).limit(PREFIX_EXPANSION + 1)))
+    except OperationalError as exc:  # a database not migrated to 0006 yet
+        if "no such table" not in str(exc):
+            raise
+        return None
+    words = [word for word in words if word.startswith(prefix)]
+    return tuple(words) if len(words) <= PREFIX_EXPANSION else None
+
+
+def _few_author_posts(session: Session, request: SearchRequest, authors: list[int] | None) -> bool:
+    """Whether the author and federation filters leave at most AUTHOR_PROBES posts: then FTS5 is
+    asked about each of them (~40 µs a post) rather than walking a common word's whole list
+    (~25 ms for a word in a third of a million posts) to find the few that are theirs."""
+    by_author = _by_author(request, authors)
+    if not by_author:
+        return False
+    theirs = select(Post.id).where(*by_author).limit(AUTHOR_PROBES + 1).subquery()
+    return (session.scalar(select(func.count()).select_from(theirs)) or 0) <= AUTHOR_PROBES
+
+
+def _author_tokens(authors: list[int]) -> str:
+    """The FTS5 phrases of the authors' index tokens, in turn (AUTHOR_MARK then the member id, as
+    "<U+E000>12" OR "<U+E000>13"). FTS5 walks the authors' short lists and the text's together,
+    each skipping ahead to the other: a common word's list is not walked whole to find the posts
+    of a few members."""
+    return " OR ".join(f'"{AUTHOR_MARK}{member_id}"' for member_id in authors)
+
+
 def _matches_sqlite(session: Session, expression: str, request: SearchRequest, tz: ZoneInfo,
-                    authors: list[int] | None) -> list[Any]:
+                    authors: list[int] | None, probe: bool, tokens: bool) -> list[Any]:
     """(rowid, highlighted title, highlighted text, sizes) of the newest visible matches."""
+    if tokens and authors is not None:
+        expression = f"({expression}) AND author:({_author_tokens(authors)})"
     return list(session.execute(
         _filtered(
             select(_fts.c.rowid, func.highlight(_fts_name, 0, START, STOP), func.highlight(_fts_name, 1, START, STOP),
@@ -436,10 +559,12 @@ def _matches_sqlite(session: Session, expression: str, request: SearchRequest, t
             .join(_docsize, _docsize.c.id == _fts.c.rowid)
             .join(Post, Post.id == _fts.c.rowid)
             .join(Topic, Topic.id == Post.topic_id),
-            request, tz, authors,
+            request, tz, authors, probe, tokens,
         )
         .where(_fts_name.op("MATCH")(expression))
-        .order_by(_fts.c.rowid.desc())
+        # Probing: SQLite sorts the few rows; FTS5 asked for descending order would seek each post
+        # backwards, 5x slower.
+        .order_by(_fts_rowid_unindexed.desc() if probe else _fts.c.rowid.desc())
         .limit(CANDIDATES + 1)
     ))
 
@@ -492,8 +617,8 @@ _MARKED = re.compile(f"{START}([^{STOP}]*){STOP}")
 
 
 def _index_totals(session: Session) -> tuple[int, float]:
-    """(rows in the index, average words per row) from FTS5's averages record (id 1 of its data
-    table: varints, the row count then each column's word count), read in one page."""
+    """(rows in the index, average words of a row's title and text) from FTS5's averages record
+    (id 1 of its data table: varints, the row count then each column's word count)."""
     block = session.scalar(text(f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1"))
     values: list[int] = []
     position = 0
@@ -502,13 +627,18 @@ def _index_totals(session: Session) -> tuple[int, float]:
         values.append(value)
     if not values or values[0] == 0:
         return 1, 1.0
-    return values[0], max(sum(values[1:]) / values[0], 1.0)
+    return values[0], max(sum(values[1:3]) / values[0], 1.0)
 
 
-def _varints_sum(data: bytes | None) -> int:
-    """The words of a row, all columns: FTS5's docsize record is one varint per column."""
+def _words(data: bytes | None) -> int:
+    """The words of a row's title and text: FTS5's docsize record is one varint per column
+    (title, body, then the author's token)."""
+    if data and max(data) < 0x80:
+        return sum(data[:2])  # every column under 128 words: one byte each, the usual case
     total, position = 0, 0
-    while data and position < len(data):
+    for _ in range(2):
+        if not data or position >= len(data):
+            break
         value, position = _varint(data, position)
         total += value
     return total
@@ -528,17 +658,43 @@ def _varint(data: bytes, position: int) -> tuple[int, int]:
 
 
 def _idf(found: int, rows_in_index: int) -> float:
-    """BM25's inverse document frequency, the rows holding the term counted up to IDF_COUNT_CAP.
-
-    A word in more than IDF_COUNT_CAP rows is scored as if it were in IDF_COUNT_CAP: counting the
-    rows of a word found in most posts would cost a pass over its whole list, for weights that
-    barely differ among such common words."""
+    """BM25's inverse document frequency of a term held by `found` rows (an estimate at scale,
+    see _document_frequencies)."""
     idf = math.log((rows_in_index - found + 0.5) / (found + 0.5))
     return idf if idf > 0 else 1e-6  # as FTS5's bm25(): a word in most rows still counts a little
 
 
-def _count(session: Session, phrase: str) -> int:
-    matches: Select[Any] = select(literal_column("1")).select_from(_fts).where(_fts_name.op("MATCH")(phrase)).limit(IDF_COUNT_CAP)
+def _document_frequencies(session: Session, phrases: dict[_ScoredTerm, str], rows_in_index: int) -> dict[_ScoredTerm, int]:
+    """How many rows of the index hold each term (its FTS5 phrase given), for its weight.
+
+    Counting a common word's rows is a pass over its whole list (~300 000 entries for a word in a
+    third of a million posts). So each term is counted among the newest IDF_WINDOW rows of the
+    index only, and its share there stands for its share everywhere: the cost stays that of a
+    forum of IDF_WINDOW posts, and the estimate is exact in a smaller one. A term found fewer than
+    IDF_MIN_SAMPLE times there is rare or old: it is counted everywhere (up to IDF_COUNT_CAP rows,
+    cheap for a rare word), rather than guessed from a handful.
+    """
+    floor = None
+    if rows_in_index > IDF_WINDOW:
+        floor = session.scalar(select(_docsize.c.id).order_by(_docsize.c.id.desc()).offset(IDF_WINDOW - 1).limit(1))
+    found = {}
+    for term, phrase in phrases.items():
+        if floor is None:
+            found[term] = _count(session, phrase)
+            continue
+        sample = _count(session, phrase, since=floor)
+        found[term] = (min(rows_in_index, round(sample * rows_in_index / IDF_WINDOW)) if sample >= IDF_MIN_SAMPLE
+                       else _count(session, phrase, IDF_COUNT_CAP))
+    return found
+
+
+def _count(session: Session, phrase: str, cap: int | None = None, since: int | None = None) -> int:
+    """The rows of the index matching an FTS5 expression (with rowid `since` or more), up to `cap`."""
+    matches: Select[Any] = select(literal_column("1")).select_from(_fts).where(_fts_name.op("MATCH")(phrase))
+    if since is not None:
+        matches = matches.where(_fts.c.rowid >= since)
+    if cap is not None:
+        matches = matches.limit(cap)
     return session.scalar(select(func.count()).select_from(matches.subquery())) or 0
 
 
@@ -628,7 +784,7 @@ def _highlights_postgresql(session: Session, text: str, ids: list[int]) -> dict[
 def is_index_object(type_: str, name: str | None, table_name: str | None = None) -> bool:
     """Whether a reflected schema object is part of the search index rather than of the models."""
     if type_ == "table":
-        return name == FTS_TABLE or name in FTS_SHADOW_TABLES
+        return name in (FTS_TABLE, VOCAB_TABLE) or name in FTS_SHADOW_TABLES
     if type_ == "column":
         return name == VECTOR_COLUMN and table_name in VECTOR_INDEXES
     if type_ == "index":
