@@ -477,8 +477,7 @@ def _targets(x: Inputs, f: Figures) -> tuple[list[str], list[str]]:
             slow = [q for q in s["queries"] if q["p95"] >= TARGET_SEARCH_P95_MS]
             notes.append(f"- **Search at {large:,} posts, {s['database']}**: p95 {s['p95']:.0f} ms over all queries; "
                          "over 100 ms: " + ", ".join(f"{q['label']} ({q['p95']:.0f} ms)" for q in slow)
-                         + ". The seed's vocabulary is 30 words each in ~90 % of posts, so every query matches most "
-                         "of the forum; see SEARCH.md for where the time goes.")
+                         + "; see SEARCH.md for where the time goes.")
     if large == 1_000_000 and not any(s["posts"] == large for s in x.searches):
         out.append("| 1,000,000 posts: search p95 < 100 ms | not measured in this run | — |")
     # 6. posting >= 200 posts/s on SQLite, no "database is locked".
