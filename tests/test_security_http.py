@@ -70,7 +70,7 @@ UNSAFE = [r for r in ROUTES if isinstance(r, Route) and "POST" in (r.methods or 
 
 
 def _url(route: Route) -> str:
-    return re.sub(r"\{[^}:]+:int\}", "1", re.sub(r"\{[^}:]+:str\}", "x", route.path))
+    return re.sub(r"\{[^}:]+:(?:int|id)\}", "1", re.sub(r"\{[^}:]+:str\}", "x", route.path))
 
 
 @pytest.mark.parametrize("route", UNSAFE, ids=lambda r: r.name)
