@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import functools
 import select
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,11 @@ class Database:
         self._write = sessionmaker(writer, expire_on_commit=False, autoflush=False)
         if not self.is_sqlite:
             event.listen(self._read, "before_flush", _read_only)
+        # SQLite: the writers of this process queue here, in turn, for the one write lock. Left
+        # to SQLite's busy handler, they would sleep in growing steps (up to 100 ms) and a late
+        # writer could pass an early one: measured, 32 members posting at once saw p99 2 s.
+        # Writers of other processes still meet at BEGIN IMMEDIATE and the busy timeout.
+        self._writers: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -288,13 +294,14 @@ class Database:
         Callbacks queued with `after_commit(session, fn)` run once the commit succeeded
         (emails about a decision leave only when the decision is saved).
         """
-        session = self._write()
-        try:
-            with session.begin():
-                yield session
-            callbacks = session.info.pop(_AFTER_COMMIT, [])
-        finally:
-            session.close()
+        with self._writers:
+            session = self._write()
+            try:
+                with session.begin():
+                    yield session
+                callbacks = session.info.pop(_AFTER_COMMIT, [])
+            finally:
+                session.close()
         for callback in callbacks:
             callback()
 
