@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from asgi import call, session_cookie  # bench/asgi.py (this script's folder)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -50,8 +52,6 @@ def main() -> int:
     import forum
     from forum.app import create_app
     from forum.models import Member
-    from forum.services import accounts
-    from forum.web import SESSION_COOKIE
 
     print(f"forum package: {Path(forum.__file__).parent}", file=sys.stderr)
     app = create_app()
@@ -59,46 +59,20 @@ def main() -> int:
     with ctx.db.read() as session:
         email = args.email or session.scalar(
             select(Member.email).where(Member.email.like("seed%@tribune.example")).order_by(Member.id).limit(1))
-    _, token = accounts.login(ctx, email, "seed-password-not-for-production", "127.0.0.1", "profile_app")
-    cookie = f"{SESSION_COOKIE}={ctx.signers.sign_session(token)}".encode()
-
-    async def call(path: str) -> tuple[int, int]:
-        raw_path, _, query = path.partition("?")
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": raw_path, "raw_path": raw_path.encode(), "query_string": query.encode(), "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:8000"), (b"cookie", cookie), (b"accept", b"*/*")],
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
-        }
-        status, size = 0, 0
-        body = bytearray()
-
-        async def receive() -> dict[str, object]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, object]) -> None:
-            nonlocal status, size
-            if message["type"] == "http.response.start":
-                status = int(message["status"])  # type: ignore[arg-type]
-            elif message["type"] == "http.response.body":
-                size += len(message.get("body", b""))  # type: ignore[arg-type]
-                if args.dump and not args.dump.exists():
-                    body.extend(message.get("body", b""))  # type: ignore[arg-type]
-
-        await app(scope, receive, send)
-        if body:
-            args.dump.write_bytes(bytes(body))
-        return status, size
+    cookie = session_cookie(ctx, email, "profile_app")
 
     async def loop(path: str, count: int) -> None:
         for _ in range(count):
-            await call(path)
+            await call(app, "GET", path, cookie)
 
     async def run() -> None:
         for path in args.paths:
-            status, size = await call(path)
+            status, page = await call(app, "GET", path, cookie)
             if status != 200:
                 raise SystemExit(f"{path}: HTTP {status}")
+            size = len(page)
+            if args.dump and not args.dump.exists():
+                args.dump.write_bytes(page)
             await loop(path, 20)  # warm caches
             best = best_cpu = float("inf")
             for _ in range(args.repeat):

@@ -19,35 +19,20 @@ import asyncio
 import cProfile
 import os
 import pstats
-import random
 import re
 import secrets
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+
+import run as bench  # bench/run.py (this script's folder): the bench's flood settings and replies
+from asgi import call, session_cookie  # bench/asgi.py
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
-FLOOD_OFF = {"TRIBUNE_SECONDS_BETWEEN_POSTS": "0", "TRIBUNE_TOPICS_PER_DAY": "0", "TRIBUNE_EDITS_PER_HOUR": "0",
-             "TRIBUNE_NOTES_PER_DAY": "0", "TRIBUNE_REPORTS_PER_HOUR": "0", "TRIBUNE_INVITATIONS_PER_DAY": "0"}
-
-
-def bodies(words: list[str], count: int = 40) -> list[str]:
-    """Form-encoded reply bodies like bench/run.py's (1–4 paragraphs of 15–60 words, some lists)."""
-    rng = random.Random(7)
-    out = []
-    for _ in range(count):
-        paragraphs = [" ".join(rng.choices(words, k=rng.randint(15, 60))).capitalize() + "."
-                      for _ in range(rng.randint(1, 4))]
-        if rng.random() < 0.3:
-            paragraphs.append("- " + "\n- ".join(rng.choices(words, k=3)))
-        out.append(quote_plus("\n\n".join(paragraphs)))
-    return out
 
 
 def main() -> int:
@@ -73,7 +58,7 @@ def main() -> int:
             shutil.copyfile(f"{args.source}{suffix}", f"{database}{suffix}")
     sys.path.insert(0, str(args.root))
     os.chdir(args.root)
-    os.environ.update(FLOOD_OFF)
+    os.environ.update(bench.FLOOD_OFF)
     os.environ.update(TRIBUNE_DATABASE_URL=f"sqlite:///{database}", TRIBUNE_VAR_DIR=str(scratch),
                       TRIBUNE_EMAIL_BACKEND="console")
     os.environ.setdefault("TRIBUNE_SECRET_KEY", secrets.token_urlsafe(48))
@@ -84,9 +69,6 @@ def main() -> int:
     import forum
     from forum.app import create_app
     from forum.models import Member, Topic
-    from forum.seed import WORDS
-    from forum.services import accounts
-    from forum.web import SESSION_COOKIE
 
     print(f"forum package: {Path(forum.__file__).parent}, database copy: {database}", file=sys.stderr)
     app = create_app()
@@ -95,49 +77,15 @@ def main() -> int:
         emails = list(session.scalars(select(Member.email).where(Member.email.like("seed%@tribune.example"))
                                       .order_by(Member.id).limit(args.members)))
         topics = list(session.scalars(select(Topic.id).where(Topic.locked.is_(False)).order_by(Topic.id).limit(16)))
-    cookies = []
-    for email in emails:
-        _, token = accounts.login(ctx, email, "seed-password-not-for-production", "127.0.0.1", "profile_post")
-        cookies.append(f"{SESSION_COOKIE}={ctx.signers.sign_session(token)}".encode())
-    texts = bodies(list(WORDS))
-
-    async def call(method: str, path: str, cookie: bytes, body: bytes = b"") -> tuple[int, bytes]:
-        raw_path, _, query = path.partition("?")
-        headers = [(b"host", b"127.0.0.1:8000"), (b"cookie", cookie), (b"accept", b"*/*")]
-        if method == "POST":
-            headers += [(b"origin", b"http://127.0.0.1:8000"),
-                        (b"content-type", b"application/x-www-form-urlencoded"),
-                        (b"content-length", str(len(body)).encode())]
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-            "path": raw_path, "raw_path": raw_path.encode(), "query_string": query.encode(), "root_path": "",
-            "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
-        }
-        status, chunks = 0, list[bytes]()
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: MutableMapping[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await app(scope, receive, send)
-        return status, b"".join(chunks)
+    cookies = [session_cookie(ctx, email, "profile_post") for email in emails]
+    bench.APP_ROOT = args.root
+    texts = bench.post_bodies()  # the bench's own replies
 
     async def posters() -> list[tuple[bytes, str, int]]:
         out = []
         for i, cookie in enumerate(cookies):
             topic = topics[i % len(topics)]
-            status, page = await call("GET", f"/t/{topic}", cookie)
+            status, page = await call(app, "GET", f"/t/{topic}", cookie)
             found = CSRF.search(page)
             if status != 200 or not found:
                 raise SystemExit(f"/t/{topic}: HTTP {status}, no CSRF token in the page")
@@ -153,7 +101,7 @@ def main() -> int:
             cookie, token, i = who[counter % len(who)]
             topic = topics[(i + counter // len(who)) % len(topics)]
             form = f"csrf_token={token}&action=publish&quote_count=0&body={texts[counter % len(texts)]}+%28{counter}%29"
-            status, _ = await call("POST", f"/t/{topic}/repondre", cookie, form.encode())
+            status, _ = await call(app, "POST", f"/t/{topic}/repondre", cookie, form.encode())
             if status != 303:
                 raise SystemExit(f"reply to /t/{topic}: HTTP {status}")
 
