@@ -29,6 +29,7 @@ from forum.models import (
     Category, Federation, Member, MemberStatus, ModerationPolicy, Post, PostKind, PostStatus, Topic,
 )
 from forum.progress import Progress
+from forum.search import AUTHOR_MARK
 from forum.security import hash_password
 
 BATCH = 5000
@@ -339,7 +340,7 @@ _INDEX_TRIGGER = "post_search_post_insert"
 _INDEX_BATCH = (
     "INSERT INTO post_search (rowid, title, body, author) "
     "SELECT posts.id, CASE WHEN posts.number = 1 THEN topics.title ELSE '' END, posts.source, "
-    "char(57344) || posts.author_id "
+    f"char({ord(AUTHOR_MARK)}) || posts.author_id "
     "FROM posts JOIN topics ON topics.id = posts.topic_id "
     "WHERE posts.id BETWEEN :first AND :last AND topics.status = 'published' "
     "AND posts.status = 'published' AND posts.masked_at IS NULL"
