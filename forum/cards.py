@@ -193,7 +193,7 @@ class CardCache:
         """The template's text between its CSRF slots (None if it cannot be cut), and the page text."""
         pieces = _render_cut(template, ("csrf_token",), context)
         if pieces is None:  # cannot happen short of guessing a fresh random slot: render plainly
-            return None, template.render(csrf_token=lambda: csrf_token, **context)
+            return None, template.render(csrf_token=_Value(csrf_token), **context)
         parts = pieces[0::2]
         return parts, csrf_token.join(parts)
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from itsdangerous import BadSignature, Signer
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -227,7 +227,7 @@ def render_frame(request: Request, title: str, content: Markup, status: int = 20
     """A page from its title and its main column, in the site's frame (base.html, kept once
     rendered, with the reader's header filled in)."""
     page = request.app.state.fragments.render(
-        "_frame.html", (), {}, {"title": escape(title), "content": content, "site_header": lambda: site_header(request)},
+        "_frame.html", (), {}, {"title": title, "content": content, "site_header": lambda: site_header(request)},
     )
     return HTMLResponse(page, status_code=status)
 
