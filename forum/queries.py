@@ -276,7 +276,7 @@ def topic_with_category(session: Session | Connection, topic_id: int,
     return TopicHead._make(values[:6]), CategoryHead._make(values[6:])
 
 
-_FIRST_QUOTE = 13  # the position of first_quote in the posts query's columns
+_FIRST_QUOTE = [column.key for column in _POSTS_FOR_VIEWER_BASE.selected_columns].index("first_quote")
 _POSTS_FOR_VIEWER: dict[tuple[str, ...], Prepared] = {}
 
 
