@@ -6,8 +6,9 @@ The databases are the ones bench/run.py seeds (bench/.work/tribune-N.db; `bench/
 --reuse-db` builds them). Each query runs once to warm the cache, then --runs times; the time
 is the whole of search(): candidates, ranking, the page's details and snippets (not the HTML).
 The seed (forum/seed.py) writes Zipf-distributed French: "campagne" is in ~30 % of the posts,
-"logement social" in ~3 %, "mobilisant" in ~0.25 %, "ornithorynque" in none; "Nom123" names 1
-member at 10 000 posts and 111 at 1 000 000, "Nom12345" none and 1. bench/SEARCH.md has figures.
+"logement social" in ~3 %, "mobilisant" in ~0.25 %, "ornithorynque" in none; "Théo Fortin" names
+one member at both sizes, "Fortin" 1 member at 10 000 posts and 155 at 1 000 000, "Martin" 7 and
+582 (forum.seed.member_name). bench/SEARCH.md has figures.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ QUERIES: list[tuple[str, dict[str, object]]] = [
     ("short partial word (cam → prefix)", {"text": "cam"}),
     ("common word + category", {"text": "campagne", "category": "{category}"}),
     ("common word + federation", {"text": "campagne", "federation": "federation-3"}),
-    ("common word + author", {"text": "campagne", "author": "Nom123"}),
-    ("common word + one author (Nom12345)", {"text": "campagne", "author": "Nom12345"}),
+    ("common word + author (Théo Fortin)", {"text": "campagne", "author": "Théo Fortin"}),
+    ("common word + surname (Fortin)", {"text": "campagne", "author": "Fortin"}),
+    ("common word + common surname (Martin)", {"text": "campagne", "author": "Martin"}),
     ("common word + last 30 days", {"text": "campagne", "since": "{month_ago}"}),
 ]
 

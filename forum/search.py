@@ -68,6 +68,7 @@ VOCAB_TABLE = f"{FTS_TABLE}_vocab"  # migration 0006
 PG_CONFIG = "tribune_french"
 VECTOR_COLUMN = "search_vector"
 VECTOR_INDEXES = {"posts": "ix_posts_search_vector", "topics": "ix_topics_search_vector"}
+NAME_INDEXES = frozenset({"ix_members_first_name_trgm", "ix_members_last_name_trgm"})  # migration 0007: pg_trgm, for _authors()
 
 _fts = table(FTS_TABLE, column("rowid"), column("title"), column("body"), column("author"))
 _fts_name: ColumnClause[Any] = literal_column(FTS_TABLE)
@@ -298,7 +299,8 @@ def _paris_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
 
 
 def _authors(session: Session, request: SearchRequest) -> list[int]:
-    """The ids of the members whose name holds every word of the author filter.
+    """The ids of the members whose name holds every word of the author filter (on PostgreSQL
+    from the trigram indexes of migration 0007 when a word has three letters or more).
 
     Read first, on their own: with a short list of ids the database walks those members' posts
     and probes the index for each, instead of walking every match of a common word."""
@@ -788,7 +790,7 @@ def is_index_object(type_: str, name: str | None, table_name: str | None = None)
     if type_ == "column":
         return name == VECTOR_COLUMN and table_name in VECTOR_INDEXES
     if type_ == "index":
-        return name in VECTOR_INDEXES.values()
+        return name in VECTOR_INDEXES.values() or name in NAME_INDEXES
     return False
 
 

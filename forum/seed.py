@@ -35,6 +35,64 @@ from forum.security import hash_password
 BATCH = 5000
 POOL = 2000  # distinct bodies; a post is one of them
 
+# --- members' names ------------------------------------------------------------------------------
+# Common French first names and surnames (a surname of two words joined by "_" here). Member i
+# of a seed is named by a bijection (see member_name): no two members of the first
+# len(FIRST_NAMES) × len(SURNAMES) (~59 000) share a full name, and a small seed already has
+# many surnames. A word of a name may be within another ("Martin" in "Martinez"), and Marion is
+# both a first name and a surname, as in life.
+FIRST_NAMES = """
+Camille Léa Manon Chloé Emma Inès Sarah Jade Louise Lucie Juliette Anaïs Mathilde Pauline Marion
+Julie Laura Claire Élodie Céline Nathalie Isabelle Sylvie Catherine Christine Sandrine Valérie
+Véronique Sophie Stéphanie Aurélie Émilie Caroline Agnès Hélène Monique Françoise Martine Brigitte
+Nadia Fatima Samira Yasmine Amandine Margaux Clémence Océane Zoé Alice Anne Jeanne Odile Gisèle
+Josiane Maëlle Solène Nora Leïla Aïcha Bérénice Capucine Colette Delphine Estelle Fanny Gaëlle
+Ghislaine Irène Joëlle Karine Laetitia Magali Mireille Noémie Ophélie Patricia Rose Sabine Tiphaine
+Ursule Vanessa Wendy Yvette Zohra Adèle Albane Apolline Armelle Bénédicte Thomas Nicolas Julien
+Maxime Antoine Alexandre Quentin Kevin Romain Mathieu Guillaume Hugo Lucas Louis Théo Nathan Jules
+Arthur Paul Pierre Jacques Michel Philippe Alain Patrick Christophe Stéphane Laurent Frédéric
+Olivier Éric Sébastien Vincent Thierry Didier Pascal Gérard Daniel Yves Marc Hervé Bruno Gilles
+Mehdi Karim Rachid Mohamed Youssef Samuel Benoît Baptiste Clément Adrien Florian Damien Raphaël
+Gabriel Léo Noé Émile Yann Loïc Erwan Ronan Aurélien Bastien Cédric Dominique Fabrice Grégoire
+Hamid Ibrahim Jérôme Killian Lionel Mickaël Nabil Octave Patrice Régis Sylvain Tristan Ulysse
+Valentin Xavier Yohan Zinedine Anthony Bertrand Cyril Dylan Enzo Franck Gaétan Hector
+""".split()
+SURNAMES = [name.replace("_", " ") for name in """
+Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel Lefèvre Leroy
+Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert Fontaine Rousseau Vincent Muller
+Lefebvre Faure André Mercier Blanc Guérin Boyer Garnier Chevalier François Legrand Gauthier Garcia
+Perrin Robin Clément Morin Nicolas Henry Roussel Mathieu Gautier Masson Marchand Duval Denis Dumont
+Marie Lemaire Noël Meyer Dufour Meunier Brun Blanchard Giraud Joly Rivière Lucas Brunet Gaillard
+Barbier Arnaud Martinez Gérard Roche Renard Schmitt Roy Leroux Colin Vidal Caron Picard Roger Fabre
+Aubert Lemoine Renaud Dumas Lacroix Olivier Philippe Bourgeois Pierre Benoît Rey Leclerc Payet
+Rolland Leclercq Guillaume Lecomte Lopez Jean Dupuy Guillot Hubert Berger Carpentier Sanchez Dupuis
+Moulin Louis Deschamps Huet Vasseur Perez Boucher Fleury Royer Klein Jacquet Adam Paris Poirier
+Marty Aubry Guyot Carré Charles Renault Charpentier Ménard Maillard Baron Bertin Bailly Hervé
+Schneider Fernandez Collet Léger Bouvier Julien Prévost Millet Perrot Daniel Cousin Germain Breton
+Besson Langlois Rémy Pelletier Lévêque Perrier Leblanc Barré Lebrun Marchal Weber Mallet Hamon
+Boulanger Jacob Monnier Michaud Rodriguez Guichard Gillet Étienne Grondin Poulain Tessier Chevallier
+Collin Chauvin Bouchet Gay Lemaître Bénard Maréchal Humbert Reynaud Antoine Hoarau Perret Barthélemy
+Cordier Pichon Lejeune Gilbert Lamy Delaunay Pasquier Carlier Laporte Aubin Bouvet Chartier Courtois
+Delorme Devaux Drouet Ferrand Fouquet Gervais Gosselin Hardy Jourdan Labbé Lacombe Lagarde Lebon
+Le_Gall Le_Goff Le_Roux Lesage Loiseau Marin Marion Maury Menard Navarro Nguyen Ollivier Pages
+Paul Peltier Raynaud Riviere Rocher Rousset Sauvage Tanguy Teixeira Texier Thibault Tournier
+Vaillant Valentin Verdier Vial Villard Wagner Benard Blondel Bonneau Bourdon Briand Brunel
+Camus Chabert Charrier Chevrier Clerc Cochet Colas Coste Coulon Cuvelier Da_Silva Delmas Descamps
+Dijoux Duhamel Dupré Ferreira Fleuret Forestier Fortin Gallet Gomez Grenier Guillon Hamel Hoareau
+Jacques Joubert Labat Lacoste Laine Lallemand Lamotte Langlais Lebreton Leconte Lefort Leger
+Lemercier Léonard Levy Lombard Lucien Maillot Manceau Mathis Merle Mignot Moreno Mouton Naudin
+Pineau Pons Poulet Prevost Raymond Rigaud Rivet Rossignol Sabatier Salmon Seguin Tellier Thierry
+Toussaint Turpin Vallée Vernet Vigneron Voisin Weiss Zimmermann
+""".split()]
+_SURNAME_STEP = 37  # first name a's surnames start at a × 37: consecutive members differ in both
+
+
+def member_name(index: int) -> tuple[str, str]:
+    """The first name and surname of a seed's member `index` (0, 1, …)."""
+    first, turn = index % len(FIRST_NAMES), index // len(FIRST_NAMES)
+    return FIRST_NAMES[first], SURNAMES[(turn + _SURNAME_STEP * first) % len(SURNAMES)]
+
+
 # --- vocabulary ----------------------------------------------------------------------------------
 # Hand-written lists; the inflected forms are derived below. Frequencies: rank r of FUNCTION
 # weighs 1/r, content lemma r (TOP first, then the others in a fixed shuffled order) weighs
@@ -389,10 +447,11 @@ def seed(ctx: Context, *, members: int, federations: int, topics: int, posts: in
         bar = Progress("membres", members)
         for start in range(0, members, BATCH):
             rows = [
-                {"email": f"seed{base_member + i}@tribune.example", "first_name": f"Prénom{i}", "last_name": f"Nom{i}",
+                {"email": f"seed{base_member + i}@tribune.example", "first_name": first, "last_name": last,
                  "federation_id": rng.choice(fed_ids), "status": MemberStatus.ACTIVE, "password_hash": password,
                  "membership_number": f"S{base_member + i:08d}", "created_at": now}
                 for i in range(start, min(start + BATCH, members))
+                for first, last in [member_name(i)]
             ]
             session.execute(insert(Member), rows)
             bar.update(start + len(rows))

@@ -234,6 +234,32 @@ def test_seed_bulk_inserts_are_searchable(client, world):
     assert set(found(search(client, q="democratie"))) == expected
 
 
+def test_seed_names_members_apart_and_the_author_filter_finds_one_of_them(client, world):
+    """Seeded members have distinct French names (no numbered "Nom123", which is a substring of
+    "Nom1234"): a full name finds its member alone, at the bench's 50 000 members too."""
+    from forum.seed import member_name, seed
+
+    names = [member_name(i) for i in range(50_000)]
+    assert len(set(names)) == len(names)
+    theo = member_name(103)  # bench/run.py's "common word + author": one member at 500 members and at 50 000
+    assert theo == ("Théo", "Fortin")
+    assert [n for n in names if all(any(word in part for part in n) for word in theo)] == [theo]
+
+    world.member("lea")
+    seed(world.ctx, members=6, federations=1, topics=3, posts=40, seed_value=7)
+    first, last = member_name(4)
+    with world.ctx.db.read() as session:
+        theirs = set(session.scalars(select(Post.id).join(Member, Member.id == Post.author_id)
+                                     .where(Member.first_name == first, Member.last_name == last)))
+        everyone = set(session.scalars(select(Post.id)))
+    assert theirs and theirs != everyone, "the seed gave that member no post, or every post: change seed_value"
+    login(client, "lea@example.org")
+    by_them = set(found(search(client, q="campagne", auteur=f"{first} {last}")))
+    assert by_them, "none of that member's posts says campagne: change seed_value"
+    everyone_saying_it = set(found(search(client, q="campagne"))) | set(found(search(client, q="campagne", page="2")))
+    assert by_them == theirs & everyone_saying_it
+
+
 # --- snippets ------------------------------------------------------------------------------------
 
 
