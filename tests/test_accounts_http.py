@@ -115,6 +115,31 @@ def test_idle_session_expires(client, world):
     assert client.get("/").status_code == 303
 
 
+def test_topic_page_reads_the_session_on_its_own_connection_and_still_moves_its_idle_deadline(client, world):
+    """The topic page reads the session and the topic in one snapshot (page(snapshot=True)):
+    a session seen a while ago is still moved forward (a write while the read is held), and
+    a revoked one still sends the reader to the login page."""
+    from forum.services import posting
+
+    lea = world.member("lea")
+    with world.ctx.db.write() as session:
+        member = session.get(accounts.Member, lea)
+        topic_id = posting.create_topic(world.ctx, session, member, "general", "Un sujet lu", "Premier message").id
+    login(client, "lea@example.org")
+    with world.ctx.db.write() as session:
+        row = session.scalars(select(UserSession)).one()
+        row.last_seen_at = before = row.last_seen_at - accounts.TOUCH_AFTER - dt.timedelta(seconds=5)
+    page = client.get(f"/t/{topic_id}")
+    assert page.status_code == 200 and "Premier message" in page.text
+    with world.ctx.db.read() as session:
+        seen = session.scalars(select(UserSession)).one().last_seen_at
+    assert seen > before + accounts.TOUCH_AFTER
+    with world.ctx.db.write() as session:
+        session.scalars(select(UserSession)).one().revoked_at = seen
+    response = client.get(f"/t/{topic_id}")
+    assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
+
+
 def test_password_change_revokes_other_sessions(client, app, world):
     from starlette.testclient import TestClient
 

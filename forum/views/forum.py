@@ -13,7 +13,9 @@ from forum.errors import Forbidden, NotAuthenticated, NotFound, RateLimited, Val
 from forum.models import Member
 from forum.services import notifications, posting
 from forum.views.post_form import PostForm, form_context, read_post_form
-from forum.web import csrf_token, ctx_of, in_thread, member_of, page, read_form, redirect, render, render_frame
+from forum.web import (
+    csrf_token, ctx_of, in_thread, member_of, page, read_form, redirect, render, render_frame, snapshot_of,
+)
 
 
 def _require_member(request: Request) -> Member:
@@ -100,7 +102,7 @@ def _topic_page(request: Request, topic_id: int, page_number: int, form: PostFor
     ctx = ctx_of(request)
     viewer = _require_member(request)
     per_page = ctx.settings.posts_per_page
-    with ctx.db.snapshot() as session:
+    with snapshot_of(request) as session:
         found = queries.topic_with_category(session, topic_id, viewer.id)
         if found is None:
             raise NotFound()
@@ -128,7 +130,7 @@ def _topic_page(request: Request, topic_id: int, page_number: int, form: PostFor
     return render_frame(request, topic.title, main, status)
 
 
-@page
+@page(snapshot=True)
 async def topic(request: Request) -> Response:
     return _topic_page(request, request.path_params["topic_id"], _int_param(request, "page"), PostForm())
 
