@@ -23,6 +23,24 @@ from sqlalchemy import Connection, exc
 from sqlalchemy.engine import Dialect
 
 
+_CURSOR = "tribune.prepared_cursor"
+
+
+def _cursor(connection: Connection, dbapi_connection: Any) -> Any:
+    """The DBAPI connection's cursor for prepared statements, made once and kept with it (in
+    the pool record's `info`, for as long as that DBAPI connection lives): building a psycopg
+    cursor costs ~13 µs, and a topic page runs three statements. A connection is used by one
+    thread at a time, and every statement fetches all its rows, so a kept cursor is idle
+    whenever it is taken."""
+    info = connection.info
+    kept = info.get(_CURSOR)
+    if kept is not None and kept[0] is dbapi_connection:
+        return kept[1]
+    cursor = dbapi_connection.cursor()
+    info[_CURSOR] = (dbapi_connection, cursor)
+    return cursor
+
+
 class _Plan(NamedTuple):
     sql: str
     positional: tuple[str, ...] | None  # parameter names in order, or None for named styles
@@ -71,7 +89,7 @@ class Prepared:
                 values[name] = process(values[name])
         args: Any = [values[name] for name in plan.positional] if plan.positional is not None else values
         dbapi_connection = connection.connection.dbapi_connection
-        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _cursor(connection, dbapi_connection)
         try:
             cursor.execute(plan.sql, args)
             raw = cursor.fetchall()
@@ -79,12 +97,12 @@ class Prepared:
             # SQLAlchemy's own exception (the 503 page catches its OperationalError), and a
             # connection the database dropped is not handed out again.
             gone = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
+            connection.info.pop(_CURSOR, None)
+            cursor.close()
             if gone:
                 connection.invalidate(error)
             raise exc.DBAPIError.instance(plan.sql, args, error, connection.dialect.loaded_dbapi.Error,
                                           connection_invalidated=gone, dialect=connection.dialect) from error
-        finally:
-            cursor.close()
         results = plan.results
         if not any(results):
             return [tuple(row) for row in raw]
