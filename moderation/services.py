@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from forum import journal, security
@@ -239,40 +239,57 @@ def queue(
     """Items in the moderator's scope, oldest first, by keyset: the cost of a page does not
     grow with the queue."""
     moderator = require_moderator(actor)
-    claimer = Member.__table__.alias("claimer")
-    reports = (
-        select(func.count()).select_from(Report).where(Report.review_item_id == ReviewItem.id).scalar_subquery()
-    )
     status = ItemStatus.CLOSED if filters.status == "closed" else ItemStatus.OPEN
+    # The page's items first, alone: the index on (status, opened_at, id) hands them over in order
+    # from the cursor on, and LIMIT ends the walk; the rest of the page is joined to those rows only.
+    # Joined to the whole queue, the join's estimated cost followed the queue's length, and past a
+    # few hundred open items PostgreSQL judged its generic plan dearer than planning every call
+    # again: 1.2 ms of planning per page view at 5 000 items, for 0.2 ms of execution.
+    page = (
+        select(ReviewItem.id, ReviewItem.post_id, ReviewItem.category_id, ReviewItem.claimed_by_id,
+               ReviewItem.reasons, ReviewItem.opened_at, ReviewItem.claimed_at)
+        .where(ReviewItem.status == status)
+        .order_by(ReviewItem.opened_at, ReviewItem.id)
+        # Written into the SQL, not bound: a generic plan of `LIMIT $n` expects a tenth of the queue.
+        .limit(literal_column(str(int(limit) + 1), Integer))
+    )
+    scope = _scope_filter(moderator)
+    if scope is not True:
+        page = page.where(select(Category.id).where(Category.id == ReviewItem.category_id, scope).exists())
+    if filters.category_id:
+        page = page.where(ReviewItem.category_id == filters.category_id)
+    if filters.federation_id:
+        page = page.where(ReviewItem.federation_id == filters.federation_id)
+    if filters.older_than_hours:
+        page = page.where(ReviewItem.opened_at <= ctx.clock() - dt.timedelta(hours=filters.older_than_hours))
+    if filters.reason:
+        if filters.reason in REPORT_REASONS:
+            page = page.where(select(Report.id).where(Report.review_item_id == ReviewItem.id,
+                                                      Report.reason_code == filters.reason).exists())
+        elif filters.reason == "checker":
+            page = page.where(select(Post.id).where(Post.id == ReviewItem.post_id,
+                                                    Post.status == PostStatus.HELD).exists())
+    if after:
+        at, item_id = after
+        # A row comparison, not `opened_at > at OR (opened_at = at AND id > item_id)`: both databases
+        # start the index walk at the cursor with it; with the OR they filter every earlier item.
+        page = page.where(tuple_(ReviewItem.opened_at, ReviewItem.id) > (at, item_id))
+    item = page.subquery("page")
+    claimer = Member.__table__.alias("claimer")
+    reports = select(func.count()).select_from(Report).where(Report.review_item_id == item.c.id).scalar_subquery()
     query = (
-        select(ReviewItem.id, ReviewItem.post_id, ReviewItem.reasons, ReviewItem.opened_at, ReviewItem.claimed_at,
+        select(item.c.id, item.c.post_id, item.c.reasons, item.c.opened_at, item.c.claimed_at,
                Topic.id.label("topic_id"), Topic.title, Category.name, Member.first_name, Member.last_name,
                Post.source, Post.masked_at, Post.status.label("post_status"), reports.label("report_count"),
                claimer.c.first_name.label("claimer_first"), claimer.c.last_name.label("claimer_last"))
-        .join(Post, Post.id == ReviewItem.post_id)
+        .select_from(item)
+        .join(Post, Post.id == item.c.post_id)
         .join(Topic, Topic.id == Post.topic_id)
-        .join(Category, Category.id == ReviewItem.category_id)
+        .join(Category, Category.id == item.c.category_id)
         .join(Member, Member.id == Post.author_id)
-        .outerjoin(claimer, claimer.c.id == ReviewItem.claimed_by_id)
-        .where(ReviewItem.status == status, _scope_filter(moderator))
-        .order_by(ReviewItem.opened_at, ReviewItem.id)
-        .limit(limit + 1)
+        .outerjoin(claimer, claimer.c.id == item.c.claimed_by_id)
+        .order_by(item.c.opened_at, item.c.id)
     )
-    if filters.category_id:
-        query = query.where(ReviewItem.category_id == filters.category_id)
-    if filters.federation_id:
-        query = query.where(ReviewItem.federation_id == filters.federation_id)
-    if filters.older_than_hours:
-        query = query.where(ReviewItem.opened_at <= ctx.clock() - dt.timedelta(hours=filters.older_than_hours))
-    if filters.reason:
-        if filters.reason in REPORT_REASONS:
-            query = query.where(select(Report.id).where(Report.review_item_id == ReviewItem.id,
-                                                        Report.reason_code == filters.reason).exists())
-        elif filters.reason == "checker":
-            query = query.where(Post.status == PostStatus.HELD)
-    if after:
-        at, item_id = after
-        query = query.where(or_(ReviewItem.opened_at > at, and_(ReviewItem.opened_at == at, ReviewItem.id > item_id)))
     now = ctx.clock()
     rows = []
     for r in session.execute(query):

@@ -183,3 +183,38 @@ def test_author_sees_the_notification_in_the_forum(client, world):
     assert "a été approuvé et publié" in listing.text
     client.post("/notifications", data={"csrf_token": csrf_of(listing.text)})
     assert '<span class="count"' not in client.get("/").text
+
+
+def test_queue_pages_through_every_item_once_oldest_first(client, world):
+    import datetime as dt
+    import html
+
+    from forum.services import posting
+
+    lea = world.member("lea")
+    world.member("karim", role="moderator")
+    start = dt.datetime(2026, 3, 1, 9, 0, 0, 250_000, tzinfo=dt.timezone.utc)
+    with world.ctx.db.write() as session:
+        member = session.get(posting.Member, lea)
+        topic = posting.create_topic(world.ctx, session, member, "general", "Un sujet très signalé", "Message 0")
+        for n in range(1, 30):
+            posting.reply(world.ctx, session, member, topic.id, f"Message {n}")
+        posts = list(session.scalars(select(Post.id).where(Post.topic_id == topic.id).order_by(Post.id)))
+        # Opened in the reverse order of the ids, three at the same instant: the keyset's tie on
+        # opened_at is broken by the id, across the page boundary too (items 25 and 26 share it).
+        for n, post_id in enumerate(posts):
+            session.add(ReviewItem(post_id=post_id, category_id=topic.category_id, opened_at=start - dt.timedelta(
+                minutes=n // 3), reasons=[{"source": "checker", "code": "test", "message": f"Cas {n:02d}"}]))
+    with world.ctx.db.read() as session:
+        expected = list(session.scalars(select(ReviewItem.id).order_by(ReviewItem.opened_at, ReviewItem.id)))
+    assert len(expected) == 30
+    login(client, "karim@example.org")
+    seen, path, pages = [], "/moderation", 0
+    while path:
+        page = client.get(path)
+        assert page.status_code == 200
+        seen += [int(i) for i in re.findall(r'<h2><a href="/moderation/elements/(\d+)"', page.text)]
+        found = re.search(r'rel="next" href="([^"]+)"', page.text)
+        path = html.unescape(found.group(1)) if found else None
+        pages += 1
+    assert pages == 2 and seen == expected
