@@ -46,7 +46,7 @@ class _Plan(NamedTuple):
     positional: tuple[str, ...] | None  # parameter names in order, or None for named styles
     fixed: dict[str, Any]  # values bound in the statement itself (literals SQLAlchemy made parameters)
     binds: Mapping[str, Callable[[Any], Any] | None]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column position, result processor), those with one
 
 
 class Prepared:
@@ -68,12 +68,11 @@ class Prepared:
             by_name = {name: bind for bind, name in compiled.bind_names.items()}
             binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in by_name.items()}
             fixed = {name: bind.effective_value for name, bind in by_name.items() if not bind.required}
-            results = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in self.statement.selected_columns
-            )
+            results = (column.type.dialect_impl(dialect).result_processor(dialect, None)
+                       for column in self.statement.selected_columns)
+            processed = tuple((index, process) for index, process in enumerate(results) if process is not None)
             positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-            plan: _Plan | None = _Plan(compiled.string, positional, fixed, binds, results)
+            plan: _Plan | None = _Plan(compiled.string, positional, fixed, binds, processed)
         except TypeError:
             plan = None
         self._plans[dialect.name] = plan
@@ -103,11 +102,14 @@ class Prepared:
                 connection.invalidate(error)
             raise exc.DBAPIError.instance(plan.sql, args, error, connection.dialect.loaded_dbapi.Error,
                                           connection_invalidated=gone, dialect=connection.dialect) from error
-        results = plan.results
-        if not any(results):
-            return [tuple(row) for row in raw]
-        return [tuple([value if process is None else process(value) for process, value in zip(results, row)])
-                for row in raw]
+        converted = []
+        processed = plan.processed
+        for row in raw:
+            values = list(row)
+            for index, process in processed:
+                values[index] = process(values[index])
+            converted.append(tuple(values))
+        return converted
 
     def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         found = self.rows(connection, params)
