@@ -10,6 +10,10 @@ mean time per request; with --profile, a cProfile of the same loop.
 
 Run it with another checkout's forum package first on sys.path (--root) to measure
 a patched copy of the application against the same database.
+
+On PostgreSQL the line also gives the CPU the database's backends spent per request
+(user + system ticks from /proc/<pid>/stat of every client backend connected to the
+database, so the server must run on this machine and nothing else should use the database).
 """
 
 from __future__ import annotations
@@ -25,6 +29,26 @@ import time
 from pathlib import Path
 
 from asgi import call, session_cookie  # bench/asgi.py (this script's folder)
+
+
+def backend_ticks(ctx) -> int | None:  # type: ignore[no-untyped-def]
+    """CPU ticks of the PostgreSQL backends serving this database so far; None on SQLite or
+    when /proc does not show them (a server on another machine)."""
+    if ctx.db.is_sqlite:
+        return None
+    from sqlalchemy import text
+
+    with ctx.db.connect() as connection:
+        pids = list(connection.scalars(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")))
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
 
 
 def main() -> int:
@@ -74,14 +98,19 @@ def main() -> int:
             if args.dump and not args.dump.exists():
                 args.dump.write_bytes(page)
             await loop(path, 20)  # warm caches
-            best = best_cpu = float("inf")
+            best = best_cpu = best_db = float("inf")
             for _ in range(args.repeat):
+                ticks = backend_ticks(ctx)
                 started, cpu = time.perf_counter(), time.process_time()
                 await loop(path, args.requests)
                 best = min(best, (time.perf_counter() - started) / args.requests)
                 best_cpu = min(best_cpu, (time.process_time() - cpu) / args.requests)
+                after = backend_ticks(ctx)
+                if ticks is not None and after is not None:
+                    best_db = min(best_db, (after - ticks) / os.sysconf("SC_CLK_TCK") / args.requests)
+            db = f", PostgreSQL backends {best_db * 1e3:6.3f} ms CPU" if best_db != float("inf") else ""
             print(f"{path:28} {size:7,} bytes  {best * 1e3:7.3f} ms/request wall, {best_cpu * 1e3:7.3f} ms CPU "
-                  f"({1 / best_cpu:7.1f} req/s on one core)")
+                  f"({1 / best_cpu:7.1f} req/s on one core){db}")
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()

@@ -105,10 +105,10 @@ class Prepared:
         converted = []
         processed = plan.processed
         for row in raw:
-            values = list(row)
+            cells = list(row)
             for index, process in processed:
-                values[index] = process(values[index])
-            converted.append(tuple(values))
+                cells[index] = process(cells[index])
+            converted.append(tuple(cells))
         return converted
 
     def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:

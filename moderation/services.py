@@ -7,10 +7,11 @@ no page can forget them, and a direct POST meets the same checks as the form.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, func, literal_column, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, literal, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from forum import journal, security
@@ -226,20 +227,22 @@ class QueueRow:
     post_status: PostStatus
 
 
+def _scoped_federation(actor: Member) -> int | None:
+    """The federation a moderator's scope is limited to; None for national moderators and admins."""
+    return None if actor.is_admin else actor.moderated_federation_id
+
+
 def _scope_filter(actor: Member) -> Any:
-    if actor.is_admin or actor.moderated_federation_id is None:
-        return True
-    return Category.federation_id == actor.moderated_federation_id
+    federation_id = _scoped_federation(actor)
+    return True if federation_id is None else Category.federation_id == federation_id
 
 
-def queue(
-    ctx: Context, session: Session, actor: Member | None, after: tuple[dt.datetime, int] | None,
-    filters: QueueFilters = QueueFilters(), limit: int = 25,
-) -> tuple[list[QueueRow], tuple[dt.datetime, int] | None]:
-    """Items in the moderator's scope, oldest first, by keyset: the cost of a page does not
-    grow with the queue."""
-    moderator = require_moderator(actor)
-    status = ItemStatus.CLOSED if filters.status == "closed" else ItemStatus.OPEN
+@functools.cache
+def _queue_statement(scoped: bool, category: bool, federation: bool, older: bool, reason: str, after: bool,
+                     limit: int) -> Select[Any]:
+    """The queue's statement for one combination of filters, built once. Ids and instants are
+    left as parameters: on PostgreSQL it is one prepared statement with one cached plan, and
+    SQLAlchemy rebuilds neither the statement nor its cache key on each page view."""
     # The page's items first, alone: the index on (status, opened_at, id) hands them over in order
     # from the cursor on, and LIMIT ends the walk; the rest of the page is joined to those rows only.
     # Joined to the whole queue, the join's estimated cost followed the queue's length, and past a
@@ -248,36 +251,37 @@ def queue(
     page = (
         select(ReviewItem.id, ReviewItem.post_id, ReviewItem.category_id, ReviewItem.claimed_by_id,
                ReviewItem.reasons, ReviewItem.opened_at, ReviewItem.claimed_at)
-        .where(ReviewItem.status == status)
+        .where(ReviewItem.status == bindparam("status"))
         .order_by(ReviewItem.opened_at, ReviewItem.id)
         # Written into the SQL, not bound: a generic plan of `LIMIT $n` expects a tenth of the queue.
-        .limit(literal_column(str(int(limit) + 1), Integer))
+        .limit(literal_column(str(int(limit)), Integer))
     )
-    scope = _scope_filter(moderator)
-    if scope is not True:
-        page = page.where(select(Category.id).where(Category.id == ReviewItem.category_id, scope).exists())
-    if filters.category_id:
-        page = page.where(ReviewItem.category_id == filters.category_id)
-    if filters.federation_id:
-        page = page.where(ReviewItem.federation_id == filters.federation_id)
-    if filters.older_than_hours:
-        page = page.where(ReviewItem.opened_at <= ctx.clock() - dt.timedelta(hours=filters.older_than_hours))
-    if filters.reason:
-        if filters.reason in REPORT_REASONS:
-            page = page.where(select(Report.id).where(Report.review_item_id == ReviewItem.id,
-                                                      Report.reason_code == filters.reason).exists())
-        elif filters.reason == "checker":
-            page = page.where(select(Post.id).where(Post.id == ReviewItem.post_id,
-                                                    Post.status == PostStatus.HELD).exists())
+    if scoped:
+        page = page.where(select(Category.id).where(
+            Category.id == ReviewItem.category_id, Category.federation_id == bindparam("scope_federation_id")
+        ).exists())
+    if category:
+        page = page.where(ReviewItem.category_id == bindparam("category_id"))
+    if federation:
+        page = page.where(ReviewItem.federation_id == bindparam("federation_id"))
+    if older:
+        page = page.where(ReviewItem.opened_at <= bindparam("opened_before"))
+    if reason in REPORT_REASONS:
+        # The code written into the SQL too (one statement per code): bound, it left the generic plan
+        # guessing how rare the code is, and a rare one was planned again on every page view.
+        page = page.where(select(Report.id).where(Report.review_item_id == ReviewItem.id,
+                                                  Report.reason_code == literal(reason, literal_execute=True)).exists())
+    elif reason == "checker":
+        page = page.where(select(Post.id).where(Post.id == ReviewItem.post_id, Post.status == PostStatus.HELD).exists())
     if after:
-        at, item_id = after
         # A row comparison, not `opened_at > at OR (opened_at = at AND id > item_id)`: both databases
         # start the index walk at the cursor with it; with the OR they filter every earlier item.
-        page = page.where(tuple_(ReviewItem.opened_at, ReviewItem.id) > (at, item_id))
+        page = page.where(tuple_(ReviewItem.opened_at, ReviewItem.id) > tuple_(
+            bindparam("after_at", type_=ReviewItem.opened_at.type), bindparam("after_id", type_=Integer())))
     item = page.subquery("page")
     claimer = Member.__table__.alias("claimer")
     reports = select(func.count()).select_from(Report).where(Report.review_item_id == item.c.id).scalar_subquery()
-    query = (
+    return (
         select(item.c.id, item.c.post_id, item.c.reasons, item.c.opened_at, item.c.claimed_at,
                Topic.id.label("topic_id"), Topic.title, Category.name, Member.first_name, Member.last_name,
                Post.source, Post.masked_at, Post.status.label("post_status"), reports.label("report_count"),
@@ -290,9 +294,33 @@ def queue(
         .outerjoin(claimer, claimer.c.id == item.c.claimed_by_id)
         .order_by(item.c.opened_at, item.c.id)
     )
+
+
+def queue(
+    ctx: Context, session: Session, actor: Member | None, after: tuple[dt.datetime, int] | None,
+    filters: QueueFilters = QueueFilters(), limit: int = 25,
+) -> tuple[list[QueueRow], tuple[dt.datetime, int] | None]:
+    """Items in the moderator's scope, oldest first, by keyset: the cost of a page does not
+    grow with the queue."""
+    moderator = require_moderator(actor)
+    params: dict[str, Any] = {"status": ItemStatus.CLOSED if filters.status == "closed" else ItemStatus.OPEN}
+    scope = _scoped_federation(moderator)
+    if scope is not None:
+        params["scope_federation_id"] = scope
+    if filters.category_id:
+        params["category_id"] = filters.category_id
+    if filters.federation_id:
+        params["federation_id"] = filters.federation_id
+    if filters.older_than_hours:
+        params["opened_before"] = ctx.clock() - dt.timedelta(hours=filters.older_than_hours)
+    reason = filters.reason if filters.reason in REPORT_REASONS or filters.reason == "checker" else ""
+    if after:
+        params["after_at"], params["after_id"] = after
+    query = _queue_statement(scope is not None, bool(filters.category_id), bool(filters.federation_id),
+                             bool(filters.older_than_hours), reason, after is not None, limit + 1)
     now = ctx.clock()
     rows = []
-    for r in session.execute(query):
+    for r in session.execute(query, params):
         claim_live = r.claimed_at is not None and now - r.claimed_at < dt.timedelta(minutes=CLAIM_MINUTES)
         rows.append(QueueRow(
             r.id, r.post_id, r.topic_id, r.title, r.name, f"{r.first_name} {r.last_name}", r.source[:280],
