@@ -37,6 +37,9 @@ class ReviewItem(Base):
         Index("uq_review_items_open_post", "post_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
         Index("ix_review_items_status_opened", "status", "opened_at", "id"),
+        # A federation's queue (a federation moderator's scope, the federation filter) walked in
+        # order from its own items, not filtered out of the whole national queue (migration 0008).
+        Index("ix_review_items_status_federation_opened", "status", "federation_id", "opened_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +52,9 @@ class ReviewItem(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # Denormalised for the queue's filters and its keyset index.
+    # The category's federation, denormalised for the queue's scope, filters and keyset index
+    # (categories never change federation and topics never change category; 0008 filled the
+    # items opened before the column existed).
     federation_id: Mapped[int | None] = mapped_column(ForeignKey("federations.id", name="fk_review_items_federation_id"))
 
 

@@ -257,9 +257,10 @@ def _queue_statement(scoped: bool, category: bool, federation: bool, older: bool
         .limit(literal_column(str(int(limit)), Integer))
     )
     if scoped:
-        page = page.where(select(Category.id).where(
-            Category.id == ReviewItem.category_id, Category.federation_id == bindparam("scope_federation_id")
-        ).exists())
+        # The item's own copy of its category's federation: the index on (status, federation_id,
+        # opened_at, id) then hands over that federation's items in order, however long the
+        # national queue (a subquery on categories made both databases filter every item).
+        page = page.where(ReviewItem.federation_id == bindparam("scope_federation_id"))
     if category:
         page = page.where(ReviewItem.category_id == bindparam("category_id"))
     if federation:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from forum.models import Category, Federation, Notification, Post, PostStatus
 from moderation.models import Decision, ReviewItem
@@ -152,6 +152,33 @@ def test_federation_moderator_acts_only_on_their_federation(client, world):
     login(client, "paula@example.org")
     assert f"/moderation/elements/{paris_item}" in client.get("/moderation").text
     assert _decide(client, paris_item, action="approve", reason_code="conforme").status_code == 303
+
+
+def test_items_opened_before_the_federation_column_reach_their_federations_moderator(client, world):
+    """Migration 0008 gives items opened before review_items.federation_id existed (0003) their
+    category's federation: the queue's scope reads that column now, and must miss none."""
+    from alembic import command
+
+    from forum.migrate import alembic_config
+
+    with world.ctx.db.write() as session:
+        paris = session.scalar(select(Federation).where(Federation.slug == "paris"))
+        session.add(Category(slug="paris-local", name="Vie locale Paris", description="", position=5,
+                             federation_id=paris.id))
+    world.member("lea")
+    world.member("paula", role="moderator", federation="paris", moderates="paris")
+    _, old_item = _held_post(client, world, category="paris-local")
+    with world.ctx.db.write() as session:
+        session.execute(update(ReviewItem).where(ReviewItem.id == old_item).values(federation_id=None))
+    config = alembic_config()
+    for target in ("0007", "head"):
+        with world.ctx.db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if target == "0007" else command.upgrade)(config, target)
+    with world.ctx.db.read() as session:
+        assert session.get(ReviewItem, old_item).federation_id == paris.id
+    login(client, "paula@example.org")
+    assert f"/moderation/elements/{old_item}" in client.get("/moderation").text
 
 
 def test_moderator_is_recused_from_their_own_post_even_by_direct_post(client, world):
