@@ -451,7 +451,7 @@ def seed(ctx: Context, *, members: int, federations: int, topics: int, posts: in
                  "federation_id": rng.choice(fed_ids), "status": MemberStatus.ACTIVE, "password_hash": password,
                  "membership_number": f"S{base_member + i:08d}", "created_at": now}
                 for i in range(start, min(start + BATCH, members))
-                for first, last in [member_name(i)]
+                for first, last in [member_name(base_member + i)]
             ]
             session.execute(insert(Member), rows)
             bar.update(start + len(rows))

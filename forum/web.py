@@ -74,9 +74,12 @@ def _load_visitor(request: Request) -> None:
             request.state.member = found[1]
             request.state.unread = found[2]
             request.state.session_token = token
-            if stale:
-                with ctx.db.write() as session:
-                    accounts.touch_session(ctx, session, found[0])
+            if stale and shared is not None:
+                # Not while this request holds a read (its snapshot): outside WAL, SQLite's
+                # commit would wait on that very read. page() touches once the read is over.
+                request.state.stale_session = found[0]
+            elif stale:
+                touch_session(request, found[0])
         else:
             request.state.clear_session = True
     anon = request.cookies.get(ANON_COOKIE)
@@ -85,6 +88,12 @@ def _load_visitor(request: Request) -> None:
             request.state.anon_id = _anon_signer(ctx).unsign(anon).decode()
         except BadSignature:
             request.state.anon_id = None
+
+
+def touch_session(request: Request, live: accounts.LiveSession) -> None:
+    ctx = ctx_of(request)
+    with ctx.db.write() as session:
+        accounts.touch_session(ctx, session, live)
 
 
 def csrf_binding(request: Request) -> str:
@@ -202,22 +211,28 @@ def page(view: Endpoint | None = None, *, public: bool = False, snapshot: bool =
     Tribune is for members only: unless `public` (login, invitation, reset pages),
     an anonymous visitor is sent to the login page before the view runs.
 
-    With `snapshot`, a GET reads the visitor's session and the page on one connection
+    With `snapshot`, a member's GET reads their session and the page on one connection
     (`Database.snapshot`, held for the request; the view takes it with `snapshot_of`): one
     pool checkout instead of two on the hottest pages, and one consistent state on SQLite.
-    A view that writes must not use it: its reads would not see its own writes.
+    The view must not write (its reads would not see its writes) and must not await while it
+    holds the connection (another request would wait for a pooled connection on the event
+    loop's thread); the session's idle deadline is moved after the read is over.
     """
 
     def decorate(view: Endpoint) -> Endpoint:
         @wraps(view)
         async def endpoint(request: Request) -> Response:
-            if snapshot and request.method in SAFE_METHODS:
+            if snapshot and request.method in SAFE_METHODS and SESSION_COOKIE in request.cookies:
+                request.state.stale_session = None
                 with ctx_of(request).db.snapshot() as connection:
                     request.state.snapshot = connection
                     try:
-                        return await handle(request)
+                        response = await handle(request)
                     finally:
                         request.state.snapshot = None
+                if request.state.stale_session is not None:
+                    touch_session(request, request.state.stale_session)
+                return response
             return await handle(request)
 
         async def handle(request: Request) -> Response:
