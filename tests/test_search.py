@@ -421,6 +421,27 @@ def test_past_the_window_results_are_not_counted_and_paging_stays_in_it(client, 
     assert first not in seen
 
 
+def test_a_full_window_keeps_the_titles_inside_it_and_only_those(client, world, monkeypatch):
+    """Once the text matches fill the window, a title match is a candidate when it is newer than
+    the window's oldest text match (PostgreSQL then looks for titles above that post only), and
+    not when it is older, on both databases."""
+    import forum.search
+
+    monkeypatch.setattr(forum.search, "MAX_PAGES", 2)
+    monkeypatch.setattr(forum.search, "CANDIDATES", 2 * PER_PAGE)
+    world.member("lea")
+    _, older = _topic(world, "lea", "general", "La fenêtre d’avant", "Rien à voir ici.")
+    topic_id, _ = _topic(world, "lea", "general", "Une longue discussion", "Premier message, hors sujet.")
+    replies = [_reply(world, "lea", topic_id, f"Message {n} sur la fenêtre des résultats.") for n in range(2, 25)]
+    _, inside = _topic(world, "lea", "general", "Une fenêtre au milieu", "Toujours rien.")
+    replies += [_reply(world, "lea", topic_id, f"Message {n} sur la fenêtre des résultats.") for n in range(25, 47)]
+    _, newest = _topic(world, "lea", "general", "La dernière fenêtre", "Encore rien.")
+    login(client, "lea@example.org")
+    seen = found(search(client, q="fenêtre", page="1")) + found(search(client, q="fenêtre", page="2"))
+    assert inside in seen and newest in seen and older not in seen
+    assert set(seen) <= {inside, newest, *replies[-40:]} and len(seen) == 40
+
+
 def test_a_common_word_still_finds_its_longer_forms_when_they_fit(client, world, monkeypatch):
     """SQLite reads a very common word without its prefix first, and adds the prefix when the
     window is not full: "logement" still finds "logements"."""
