@@ -24,6 +24,15 @@ def _held_post(client, world, author: str = "lea", category: str = "debat") -> t
     return post_id, item_id
 
 
+def _paris_category(world) -> int:  # type: ignore[no-untyped-def]
+    """A category of the Paris federation ("paris-local"); the federation's id."""
+    with world.ctx.db.write() as session:
+        paris = session.scalar(select(Federation).where(Federation.slug == "paris"))
+        session.add(Category(slug="paris-local", name="Vie locale Paris", description="", position=5,
+                             federation_id=paris.id))
+        return paris.id
+
+
 def _decide(client, item_id: int, **fields: str):
     token = csrf_of(client.get(f"/moderation/elements/{item_id}").text)
     return client.post(f"/moderation/elements/{item_id}/decision", data={"csrf_token": token, **fields})
@@ -131,10 +140,7 @@ def test_members_cannot_reach_the_queue_or_decide(client, world):
 
 
 def test_federation_moderator_acts_only_on_their_federation(client, world):
-    with world.ctx.db.write() as session:
-        paris = session.scalar(select(Federation).where(Federation.slug == "paris"))
-        session.add(Category(slug="paris-local", name="Vie locale Paris", description="", position=5,
-                             federation_id=paris.id))
+    _paris_category(world)
     world.member("lea")
     world.member("remi", role="moderator", federation="rhone", moderates="rhone")
     world.member("paula", role="moderator", federation="paris", moderates="paris")
@@ -161,10 +167,7 @@ def test_items_opened_before_the_federation_column_reach_their_federations_moder
 
     from forum.migrate import alembic_config
 
-    with world.ctx.db.write() as session:
-        paris = session.scalar(select(Federation).where(Federation.slug == "paris"))
-        session.add(Category(slug="paris-local", name="Vie locale Paris", description="", position=5,
-                             federation_id=paris.id))
+    paris_id = _paris_category(world)
     world.member("lea")
     world.member("paula", role="moderator", federation="paris", moderates="paris")
     _, old_item = _held_post(client, world, category="paris-local")
@@ -176,7 +179,7 @@ def test_items_opened_before_the_federation_column_reach_their_federations_moder
             config.attributes["connection"] = connection
             (command.downgrade if target == "0007" else command.upgrade)(config, target)
     with world.ctx.db.read() as session:
-        assert session.get(ReviewItem, old_item).federation_id == paris.id
+        assert session.get(ReviewItem, old_item).federation_id == paris_id
     login(client, "paula@example.org")
     assert f"/moderation/elements/{old_item}" in client.get("/moderation").text
 
