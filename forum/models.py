@@ -41,11 +41,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.timezone.utc)
 
     def process_result_value(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+        return _as_utc(value)
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], dt.datetime | None] | None:
         # SQLite returns the text SQLAlchemy wrote ("2026-11-26 10:00:00.000000", UTC): parsed
@@ -56,11 +52,17 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return super().result_processor(dialect, coltype)
 
 
-def _sqlite_utc(value: str | dt.datetime | None) -> dt.datetime | None:
+def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored instant as an aware UTC datetime (SQLite hands them back naive)."""
     if value is None:
         return None
-    parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def _sqlite_utc(value: str | dt.datetime | None) -> dt.datetime | None:
+    return _as_utc(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def utcnow() -> dt.datetime:
