@@ -72,11 +72,15 @@ def require_moderator(actor: Member | None) -> Member:
     return actor
 
 
+def _scoped_federation(actor: Member) -> int | None:
+    """The federation a moderator's scope is limited to; None for national moderators and admins."""
+    return None if actor.is_admin else actor.moderated_federation_id
+
+
 def in_scope(actor: Member, category: Category) -> bool:
     """National moderators and admins act everywhere; a federation's moderators on its categories."""
-    if actor.is_admin or actor.moderated_federation_id is None:
-        return True
-    return category.federation_id == actor.moderated_federation_id
+    federation_id = _scoped_federation(actor)
+    return federation_id is None or category.federation_id == federation_id
 
 
 def recusal_reason(actor: Member, post: Post, session: Session) -> str | None:
@@ -225,11 +229,6 @@ class QueueRow:
     claimed_by: str | None
     masked: bool
     post_status: PostStatus
-
-
-def _scoped_federation(actor: Member) -> int | None:
-    """The federation a moderator's scope is limited to; None for national moderators and admins."""
-    return None if actor.is_admin else actor.moderated_federation_id
 
 
 def _scope_filter(actor: Member) -> Any:
