@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -64,11 +64,8 @@ def _load_visitor(request: Request) -> None:
     request.state.unread = 0
     if token:
         shared = getattr(request.state, "snapshot", None)
-        if shared is not None:
-            found = accounts.load_session(ctx, shared, token)
-        else:
-            with ctx.db.connect() as connection:
-                found = accounts.load_session(ctx, connection, token)
+        with nullcontext(shared) if shared is not None else ctx.db.connect() as connection:
+            found = accounts.load_session(ctx, connection, token)
         stale = found is not None and ctx.clock() - found[0].last_seen_at > accounts.TOUCH_AFTER
         if found:
             request.state.member = found[1]
@@ -79,7 +76,7 @@ def _load_visitor(request: Request) -> None:
                 # commit would wait on that very read. page() touches once the read is over.
                 request.state.stale_session = found[0]
             elif stale:
-                touch_session(request, found[0])
+                _touch_session(request, found[0])
         else:
             request.state.clear_session = True
     anon = request.cookies.get(ANON_COOKIE)
@@ -90,7 +87,7 @@ def _load_visitor(request: Request) -> None:
             request.state.anon_id = None
 
 
-def touch_session(request: Request, live: accounts.LiveSession) -> None:
+def _touch_session(request: Request, live: accounts.LiveSession) -> None:
     ctx = ctx_of(request)
     with ctx.db.write() as session:
         accounts.touch_session(ctx, session, live)
@@ -231,7 +228,7 @@ def page(view: Endpoint | None = None, *, public: bool = False, snapshot: bool =
                     finally:
                         request.state.snapshot = None
                 if request.state.stale_session is not None:
-                    touch_session(request, request.state.stale_session)
+                    _touch_session(request, request.state.stale_session)
                 return response
             return await handle(request)
 
