@@ -27,6 +27,7 @@ walking the primary key for a common one), which a generic plan cannot know.
 from __future__ import annotations
 
 import functools
+import logging
 import select
 import threading
 import time
@@ -35,10 +36,12 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, exc
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.settings import Settings
+
+_log = logging.getLogger("tribune.db")
 
 _IMMEDIATE = "tribune_immediate"
 _SINGLE = "tribune_single_statement"
@@ -53,7 +56,10 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """Create the engine for a SQLite file or a PostgreSQL database."""
     if database_url.startswith("sqlite"):
-        path = database_url.split("///", 1)[-1]
+        url = make_url(database_url)
+        path = url.database or ""
+        if url.query.get("uri") == "true":  # sqlite:///file:PATH?...&uri=true (SQLite's URI form)
+            path = path.removeprefix("file:") if path.startswith("file:") else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
@@ -130,7 +136,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy, not the sqlite3 module, emit BEGIN (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode not in ("wal", "memory"):
+            _warn_without_wal(engine.url.database or "", mode)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -142,6 +150,16 @@ def _configure_sqlite(engine: Engine) -> None:
         if options.get(_SINGLE, False):
             return  # one statement reads a consistent state on its own: no BEGIN to pay for
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE, False) else "BEGIN")
+
+
+@functools.cache
+def _warn_without_wal(path: str, mode: str) -> None:
+    """Say once per database file that SQLite refused WAL (a read-only file, a network
+    filesystem without shared memory): Tribune still runs, but readers and the writer then
+    wait on each other, and "database is locked" waits get longer under load."""
+    _log.warning(
+        "SQLite database %s is in journal mode %r, not WAL: readers and writers will block "
+        "each other; move the file to a local filesystem Tribune can write to", path, mode)
 
 
 @functools.lru_cache(maxsize=1024)

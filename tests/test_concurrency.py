@@ -41,3 +41,26 @@ def test_eight_threads_posting_fifty_replies_each(world):
         numbers = list(session.scalars(select(Post.number).where(Post.topic_id == topic_id).order_by(Post.number)))
         assert numbers == list(range(1, 402))
         assert session.get(Topic, topic_id).post_count == 401
+
+
+def test_a_sqlite_file_runs_in_wal_and_a_refusal_is_said_once(tmp_path, caplog):
+    from forum.db import make_engine
+
+    wal = make_engine(f"sqlite:///{tmp_path / 'a' / 'forum.db'}")
+    with wal.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    wal.dispose()
+    assert "journal mode" not in caplog.text
+
+    # A VFS without shared memory cannot run WAL: SQLite keeps its rollback journal.
+    path = tmp_path / "b" / "forum.db"
+    refused = make_engine(f"sqlite:///file:{path}?vfs=unix-dotfile&uri=true")
+    with caplog.at_level("WARNING", logger="tribune.db"):
+        for _ in range(3):
+            with refused.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+            refused.pool.dispose()  # a new DBAPI connection each time
+    refused.dispose()
+    assert path.exists()  # the URI form's directory was made, and nothing named "file:"
+    warnings = [r for r in caplog.records if r.name == "tribune.db"]
+    assert len(warnings) == 1 and "not WAL" in warnings[0].getMessage() and str(path) in warnings[0].getMessage()
