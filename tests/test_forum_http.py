@@ -204,3 +204,8 @@ def test_an_id_too_large_for_the_database_is_a_missing_page(client, world):
         response = client.get(path)
         assert response.status_code == 404, path
         assert "Page introuvable" in response.text or "introuvable" in response.text
+    topic = _new_topic(client, title="Un sujet court", body="Un seul message.").headers["location"]
+    for page in ("2", "107374183", "99999999999", str(2**63)):  # past its posts, then past what an INTEGER holds
+        response = client.get(f"{topic}?page={page}")
+        assert response.status_code == 404 and "introuvable" in response.text, page
+    assert client.get(f"{topic}?page=1").status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from forum import queries, security
 from forum.events import QuoteInput
-from forum.models import Member, Post, PostStatus
+from forum.models import Member, Post, PostStatus, Topic
 from forum.prepared import Prepared
 from forum.services import accounts, posting
 from tests.conftest import PASSWORD
@@ -40,30 +40,57 @@ def topic(world):  # type: ignore[no-untyped-def]
         return made.id, ana, bea
 
 
-def test_posts_of_a_page_are_what_sqlalchemy_reads(world, topic):
+def test_a_topic_page_reads_what_sqlalchemy_reads(world, topic):
+    """Both forms of the page's read (the posts alone after the head, on SQLite; the head and
+    the posts in one UNION ALL, on PostgreSQL), run on both databases, against SQLAlchemy."""
     topic_id, ana, bea = topic
-    statement = queries._posts_statement(world.ctx.post_probes)
-    for viewer in (ana, bea, queries.NOBODY):
+    statements = queries._topic_page_statements(world.ctx.post_probes)
+    w = statements.width  # a post row's columns; in the compound, the head's follow
+
+    def read(viewer):  # type: ignore[no-untyped-def]
         params = {"topic_id": topic_id, "first": 1, "last": 20, "viewer_id": viewer}
         with world.ctx.db.read() as session:
             connection = session.connection()
-            fast = statement.rows(connection, params)
-            slow = _through_sqlalchemy(connection, statement, params)
-        assert fast == slow and len(fast) == (2 if viewer == queries.NOBODY else 3)  # each sees their own held post
-        assert [type(v) for v in fast[0]] == [type(v) for v in slow[0]]
-        created = fast[0][8]
+            posts, both = statements.posts.rows(connection, params), statements.both.rows(connection, params)
+            assert posts == _through_sqlalchemy(connection, statements.posts, params)
+            assert sorted(both, key=repr) == sorted(_through_sqlalchemy(connection, statements.both, params), key=repr)
+        heads = [row for row in both if row[0] is None]
+        assert len(heads) == 1 and set(heads[0][:w]) == {None} and heads[0][w] == topic_id
+        assert isinstance(heads[0][w + 5], PostStatus) and heads[0][w + 4] is False
+        assert [row[:w] for row in both if row[0] is not None] == posts  # the same post rows, in order here
+        assert all(set(row[w:]) == {None} for row in both if row[0] is not None)
+        return posts
+
+    for viewer in (ana, bea, queries.NOBODY):
+        posts = read(viewer)
+        assert len(posts) == (2 if viewer == queries.NOBODY else 3)  # each sees their own held post
+        created = posts[0][8]
         assert isinstance(created, dt.datetime) and created.tzinfo is not None
-        assert isinstance(fast[0][7], PostStatus)
-    held = [row for row in fast if row[7] == PostStatus.HELD]
+        assert isinstance(posts[0][7], PostStatus)
+    held = [row for row in posts if row[7] == PostStatus.HELD]
     assert not held  # the anonymous reader does not see the held post...
-    with world.ctx.db.read() as session:
-        rows = statement.rows(session.connection(), {"topic_id": topic_id, "first": 1, "last": 20, "viewer_id": ana})
-    held = [row for row in rows if row[7] == PostStatus.HELD]
+    posts = read(ana)
+    held = [row for row in posts if row[7] == PostStatus.HELD]
     assert held and held[0][10] == [{"code": "no_source", "message": "Source manquante."}]  # ...its author does, JSON read
-    assert any(row[11] is True for row in rows) and any(row[11] is False for row in rows)  # masked, as booleans
+    assert any(row[11] is True for row in posts) and any(row[11] is False for row in posts)  # masked, as booleans
+    posts = read(bea)
+    assert [row[0] for row in posts if row[13] is not None] == [posts[1][0]]  # bea's quoting post, held for her
+
+
+def test_a_topic_page_beyond_its_posts_reads_the_head_alone_and_a_hidden_topic_nothing(world, topic):
+    topic_id, ana, bea = topic
     with world.ctx.db.read() as session:
-        rows = statement.rows(session.connection(), {"topic_id": topic_id, "first": 1, "last": 20, "viewer_id": bea})
-    assert [row[0] for row in rows if row[13] is not None] == [rows[1][0]]  # bea's quoting post, held for her
+        found = queries.topic_page(session, topic_id, 21, 40, bea, world.ctx.post_probes)
+        assert found is not None and found[2] == [] and found[0].id == topic_id and found[1].slug == "general"
+        with_posts = queries.topic_page(session, topic_id, 1, 20, bea, world.ctx.post_probes)
+        assert with_posts is not None and with_posts[:2] == found[:2] and [p.number for p in with_posts[2]] == [1, 2, 4]
+        assert queries.topic_page(session, 10**6, 1, 20, bea, world.ctx.post_probes) is None
+    with world.ctx.db.write() as session:
+        session.execute(update(Topic).where(Topic.id == topic_id).values(status=PostStatus.HELD))
+    with world.ctx.db.read() as session:
+        assert queries.topic_page(session, topic_id, 1, 20, bea, world.ctx.post_probes) is None  # not hers
+        mine = queries.topic_page(session, topic_id, 1, 20, ana, world.ctx.post_probes)
+        assert mine is not None and [p.number for p in mine[2]] == [1, 3, 4]  # the author still reads her held topic
 
 
 def test_topic_head_and_session_lookup_are_what_sqlalchemy_reads(world, topic):

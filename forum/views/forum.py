@@ -45,6 +45,9 @@ def _int_param(request: Request, name: str, default: int = 1) -> int:
     return max(value, 1)
 
 
+_MAX_POST_NUMBER = 2**31 - 1  # posts.number is an INTEGER
+
+
 def _page_of(number: int, per_page: int) -> int:
     return -(-number // per_page)
 
@@ -102,16 +105,17 @@ def _topic_page(request: Request, topic_id: int, page_number: int, form: PostFor
     ctx = ctx_of(request)
     viewer = _require_member(request)
     per_page = ctx.settings.posts_per_page
+    first = (page_number - 1) * per_page + 1
+    if first + per_page > _MAX_POST_NUMBER:
+        raise NotFound()  # a page no topic can have, and a number the database cannot bind
     with snapshot_of(request) as session:
-        found = queries.topic_with_category(session, topic_id, viewer.id)
+        found = queries.topic_page(session, topic_id, first, first + per_page - 1, viewer.id, ctx.post_probes)
         if found is None:
             raise NotFound()
-        topic, cat = found
+        topic, cat, posts = found
         pages = max(1, _page_of(topic.post_count, per_page))
         if page_number > pages:
             raise NotFound()
-        first = (page_number - 1) * per_page + 1
-        posts = queries.visible_posts(session, topic.id, first, first + per_page - 1, viewer.id, ctx.post_probes)
         extras = {name: load(session, [p for p in posts if name not in ctx.post_probes or name in p.marks], viewer.id)
                   for name, load in ctx.post_extras.items()}
         official_reply = cat.designation_id is not None and queries.is_validated_candidate(session, viewer.id, cat.designation_id)
