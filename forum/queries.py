@@ -129,6 +129,25 @@ def category_by_slug(session: Session, slug: str) -> Category | None:
     return session.scalar(_CATEGORY_BY_SLUG, {"slug": slug})
 
 
+class CategoryPage(NamedTuple):
+    """What a category's topic list shows of its category."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+
+
+_CATEGORY_PAGE = Prepared(
+    select(Category.id, Category.slug, Category.name, Category.description).where(Category.slug == bindparam("slug")))
+
+
+def category_page(session: Session | Connection, slug: str) -> CategoryPage | None:
+    """The category of a topic list (read as `Prepared`, with its topics on the same connection)."""
+    values = _CATEGORY_PAGE.first(core(session), {"slug": slug})
+    return None if values is None else CategoryPage._make(values)
+
+
 def encode_cursor(last_post_at: dt.datetime, topic_id: int) -> str:
     return f"{int(last_post_at.timestamp() * 1_000_000)}_{topic_id}"
 
@@ -166,11 +185,11 @@ def _topics_statement(after: bool) -> Executable:
     return query
 
 
-_TOPICS_PAGE = {False: _topics_statement(False), True: _topics_statement(True)}
+_TOPICS_PAGE = {False: Prepared(_topics_statement(False)), True: Prepared(_topics_statement(True))}
 
 
 def topics_page(
-    session: Session, category_id: int, cursor: str | None, limit: int, viewer_id: int | None = None
+    session: Session | Connection, category_id: int, cursor: str | None, limit: int, viewer_id: int | None = None
 ) -> tuple[list[TopicRow], str | None]:
     """Topics of a category, most recently active first, by keyset (constant cost at any depth)."""
     params: dict[str, object] = {"category_id": category_id, "viewer_id": viewer_id or NOBODY, "limit": limit + 1}
@@ -179,7 +198,7 @@ def topics_page(
         params["at"], params["after_id"] = position
     rows = [
         TopicRow(r[0], r[1], f"{r[2]} {r[3]}", r[4], r[5], r[6], r[7])
-        for r in session.connection().execute(_TOPICS_PAGE[position is not None], params)
+        for r in _TOPICS_PAGE[position is not None].rows(core(session), params)
     ]
     next_cursor = encode_cursor(rows[limit - 1].last_post_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor

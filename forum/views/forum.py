@@ -61,13 +61,13 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", {"categories": cats, "latest": latest})
 
 
-@page
+@page(snapshot=True)
 async def category(request: Request) -> Response:
     ctx = ctx_of(request)
     viewer = _require_member(request)
     cursor = request.query_params.get("apres")
-    with ctx.db.read() as session:
-        cat = queries.category_by_slug(session, request.path_params["slug"])
+    with snapshot_of(request) as session:
+        cat = queries.category_page(session, request.path_params["slug"])
         if cat is None:
             raise NotFound()
         topics, next_cursor = queries.topics_page(session, cat.id, cursor, ctx.settings.topics_per_page, viewer.id)
