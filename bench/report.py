@@ -393,12 +393,22 @@ def _targets(x: Inputs, f: Figures) -> tuple[list[str], list[str]]:
                 cpu_ratio = f.cpu(spirit) / f.cpu(row) if f.cpu(row) else 0.0
                 ok = ratio >= TARGET_PEER_RATIO
                 ok_cpu = cpu_ratio >= TARGET_PEER_RATIO
+                # Spirit runs on SQLite here: the target compares the two forums on the same database.
+                same_db = db == "SQLite"
+                verdict_txt = (split_verdict(ok, ok_cpu, f"{max(ratio, cpu_ratio) / TARGET_PEER_RATIO:.0%} of the target",
+                                             row, spirit) if same_db
+                               else ("above 30x as well" if ok else "below 30x (not a target: not the same database)"))
                 out.append(f"| {posts:,} posts, {n} worker{'s' if n > 1 else ''}: Tribune ({db}) topic page ≥ 30x "
-                           f"Spirit's (SQLite, logged in) | {ratio:,.1f}x ({row.result.rps:,.1f} / "
+                           f"Spirit's (SQLite, logged in){'' if same_db else ' (shown for comparison)'} | "
+                           f"{ratio:,.1f}x ({row.result.rps:,.1f} / "
                            f"{spirit.result.rps:,.1f} req/s); by CPU per page {cpu_ratio:,.1f}x{anon_txt} | "
-                           + split_verdict(ok, ok_cpu, f"{max(ratio, cpu_ratio) / TARGET_PEER_RATIO:.0%} of the target",
-                                           row, spirit) + " |")
-                if not ok:
+                           + verdict_txt + " |")
+                if not ok and not same_db:
+                    notes.append(f"- *Tribune on {db} vs Spirit on SQLite, {posts:,} posts, {n} worker"
+                                 f"{'s' if n > 1 else ''}* (not a target): {ratio:.1f}x; by CPU per page "
+                                 f"{cpu_ratio:.1f}x ({f.cpu(spirit):.1f} ms for Spirit's page, {f.cpu(row):.2f} ms "
+                                 "for Tribune's, PostgreSQL's CPU included).")
+                elif not ok:
                     notes.append(f"- **vs Spirit, {posts:,} posts, {n} worker{'s' if n > 1 else ''}, {db}**: "
                                  f"{ratio:.1f}x instead of 30x ({100 * ratio / TARGET_PEER_RATIO:.0f} % of it); by "
                                  f"CPU per page {cpu_ratio:.1f}x ({f.cpu(spirit):.1f} ms for Spirit's page, "
