@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from forum.db import sqlite_file
 from forum.settings import Settings
 
 
@@ -19,7 +20,10 @@ class BackupError(Exception):
 
 
 def _sqlite_path(url: str) -> Path:
-    return Path(url.split("///", 1)[1])
+    path = sqlite_file(url)
+    if path is None:
+        raise BackupError("Une base SQLite en mémoire ne se sauvegarde pas.")
+    return path
 
 
 def _pg_tool(name: str) -> str:

@@ -35,9 +35,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util import asbool
 
 from forum.settings import Settings
 
@@ -53,15 +55,24 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL: `sqlite:///PATH`, or SQLite's URI form `sqlite:///file:PATH?...&uri=true`;
+    None for an in-memory database."""
+    url = make_url(database_url)
+    path = url.database or ""
+    if asbool(url.query.get("uri", False)):
+        if not path.startswith("file:") or "mode=memory" in str(url):
+            return None
+        path = unquote(path.removeprefix("file:").removeprefix("//"))
+    return Path(path) if path and path != ":memory:" else None
+
+
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """Create the engine for a SQLite file or a PostgreSQL database."""
     if database_url.startswith("sqlite"):
-        url = make_url(database_url)
-        path = url.database or ""
-        if url.query.get("uri") == "true":  # sqlite:///file:PATH?...&uri=true (SQLite's URI form)
-            path = path.removeprefix("file:") if path.startswith("file:") else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(database_url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             database_url,
             connect_args={"timeout": 30, "check_same_thread": False},
@@ -139,7 +150,8 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode not in ("wal", "memory"):
             _warn_without_wal(engine.url.database or "", mode)
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # NORMAL is safe from corruption in WAL mode only; with a rollback journal, FULL.
+        cursor.execute("PRAGMA synchronous=NORMAL" if mode == "wal" else "PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -129,6 +129,9 @@ def category_by_slug(session: Session, slug: str) -> Category | None:
     return session.scalar(_CATEGORY_BY_SLUG, {"slug": slug})
 
 
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER column (ids, post numbers) on PostgreSQL
+
+
 class CategoryPage(NamedTuple):
     """What a category's topic list shows of its category."""
 
@@ -157,6 +160,8 @@ def decode_cursor(cursor: str | None) -> tuple[dt.datetime, int] | None:
         return None
     try:
         micros, topic_id = cursor.split("_", 1)
+        if not 0 < int(topic_id) <= MAX_ID:
+            return None  # no topic has it, and the database could not bind it
         return dt.datetime.fromtimestamp(int(micros) / 1_000_000, dt.timezone.utc), int(topic_id)
     except (ValueError, OverflowError, OSError):
         return None
@@ -314,7 +319,7 @@ class _TopicPage(NamedTuple):
     width: int  # a post row's columns (probes included); the head's follow them in `both`
 
 
-_TOPIC_PAGES: dict[tuple[str, ...], _TopicPage] = {}
+_TOPIC_PAGES: dict[tuple[tuple[str, int], ...], _TopicPage] = {}  # by probe name and expression
 
 
 def _topic_page_statements(probes: Mapping[str, Any]) -> _TopicPage:
@@ -325,7 +330,8 @@ def _topic_page_statements(probes: Mapping[str, Any]) -> _TopicPage:
     statement is a function call, the two stay apart: the compound's NULL half-rows cost more
     than the second statement (measured in bench/PROFILE.md)."""
     names = tuple(probes)
-    statements = _TOPIC_PAGES.get(names)
+    key = tuple((name, id(probe)) for name, probe in probes.items())
+    statements = _TOPIC_PAGES.get(key)
     if statements is None:
         posts = _POSTS_IN_RANGE.add_columns(*(probes[n].label(f"probe_{n}") for n in names))
         head = _TOPIC_FOR_VIEWER.statement
@@ -334,7 +340,7 @@ def _topic_page_statements(probes: Mapping[str, Any]) -> _TopicPage:
             posts.add_columns(*_nulls(head.selected_columns, "head_")),
         )
         statements = _TopicPage(Prepared(posts.order_by(Post.number)), Prepared(both), len(posts.selected_columns))
-        _TOPIC_PAGES[names] = statements
+        _TOPIC_PAGES[key] = statements
     return statements
 
 

@@ -51,3 +51,28 @@ def test_backup_then_restore_brings_the_data_back(world, tmp_path):
 def test_restore_refuses_a_missing_file(world, tmp_path):
     result = _run(world.ctx, "restore", str(tmp_path / "absent.backup"), "--force")
     assert result.returncode == 1 and "introuvable" in result.stderr
+
+
+def test_a_sqlite_url_in_uri_form_backs_up_its_own_file(tmp_path):
+    """SQLite's URI form (`sqlite:///file:PATH?uri=true`, percent-encoded) names the same file
+    for the engine and for the backup: not a new file named after the URL's text."""
+    import os
+    import sqlite3
+    from urllib.parse import quote
+
+    db = tmp_path / "base à part" / "forum.db"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE kept (word TEXT)")
+        connection.execute("INSERT INTO kept VALUES ('gardé')")
+    connection.close()
+    env = dict(os.environ, TRIBUNE_DATABASE_URL=f"sqlite:///file:{quote(str(db))}?uri=true",
+               TRIBUNE_SECRET_KEY="k" * 64)
+    archive = tmp_path / "copie.backup"
+    saved = subprocess.run([sys.executable, "-m", "forum", "backup", str(archive)], capture_output=True, text=True,
+                           env=env, timeout=120, cwd=tmp_path)
+    assert saved.returncode == 0, saved.stderr
+    copy = sqlite3.connect(archive)
+    assert copy.execute("SELECT word FROM kept").fetchall() == [("gardé",)]
+    copy.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base à part", "copie.backup"]  # nothing named "file:…"

@@ -49,6 +49,7 @@ def test_a_sqlite_file_runs_in_wal_and_a_refusal_is_said_once(tmp_path, caplog):
     wal = make_engine(f"sqlite:///{tmp_path / 'a' / 'forum.db'}")
     with wal.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL: safe in WAL
     wal.dispose()
     assert "journal mode" not in caplog.text
 
@@ -59,6 +60,7 @@ def test_a_sqlite_file_runs_in_wal_and_a_refusal_is_said_once(tmp_path, caplog):
         for _ in range(3):
             with refused.connect() as connection:
                 assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+                assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL with a rollback journal
             refused.pool.dispose()  # a new DBAPI connection each time
     refused.dispose()
     assert path.exists()  # the URI form's directory was made, and nothing named "file:"

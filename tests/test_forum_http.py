@@ -209,3 +209,6 @@ def test_an_id_too_large_for_the_database_is_a_missing_page(client, world):
         response = client.get(f"{topic}?page={page}")
         assert response.status_code == 404 and "introuvable" in response.text, page
     assert client.get(f"{topic}?page=1").status_code == 200
+    for cursor in ("1700000000000000_99999999999", f"1700000000000000_{2**63}", "1700000000000000_-5"):
+        listed = client.get(f"/c/general?apres={cursor}")  # a cursor no topic can have: the list from its start
+        assert listed.status_code == 200 and "Un sujet court" in listed.text, cursor

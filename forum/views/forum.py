@@ -45,9 +45,6 @@ def _int_param(request: Request, name: str, default: int = 1) -> int:
     return max(value, 1)
 
 
-_MAX_POST_NUMBER = 2**31 - 1  # posts.number is an INTEGER
-
-
 def _page_of(number: int, per_page: int) -> int:
     return -(-number // per_page)
 
@@ -106,7 +103,7 @@ def _topic_page(request: Request, topic_id: int, page_number: int, form: PostFor
     viewer = _require_member(request)
     per_page = ctx.settings.posts_per_page
     first = (page_number - 1) * per_page + 1
-    if first + per_page > _MAX_POST_NUMBER:
+    if first + per_page - 1 > queries.MAX_ID:  # posts.number is an INTEGER
         raise NotFound()  # a page no topic can have, and a number the database cannot bind
     with snapshot_of(request) as session:
         found = queries.topic_page(session, topic_id, first, first + per_page - 1, viewer.id, ctx.post_probes)
