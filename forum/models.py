@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -62,7 +63,14 @@ def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _sqlite_utc(value: str | dt.datetime | None) -> dt.datetime | None:
-    return _as_utc(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return _parsed_utc(value) if isinstance(value, str) else _as_utc(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parsed_utc(text: str) -> dt.datetime | None:
+    """SQLite's text of an instant, parsed once: the hot pages read the same few hundred
+    timestamps over and over (datetimes are immutable, so one object serves every reader)."""
+    return _as_utc(dt.datetime.fromisoformat(text))
 
 
 def utcnow() -> dt.datetime:

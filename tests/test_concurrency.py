@@ -66,3 +66,32 @@ def test_a_sqlite_file_runs_in_wal_and_a_refusal_is_said_once(tmp_path, caplog):
     assert path.exists()  # the URI form's directory was made, and nothing named "file:"
     warnings = [r for r in caplog.records if r.name == "tribune.db"]
     assert len(warnings) == 1 and "not WAL" in warnings[0].getMessage() and str(path) in warnings[0].getMessage()
+
+
+def test_a_snapshot_reads_one_state_and_leaves_no_transaction_behind(world):
+    """Database.snapshot: on SQLite one read transaction (BEGIN sent on the driver) that a
+    concurrent writer does not disturb, ended when the connection goes back to the pool,
+    whether SQLAlchemy began a transaction of its own inside it or not; on PostgreSQL each
+    statement sees what is committed when it runs."""
+    from sqlalchemy import text
+
+    from forum.queries import category_page
+
+    ctx = world.ctx
+    author = world.member("ana")
+    count = text("SELECT count(*) FROM topics")
+    for through_sqlalchemy in (True, False):
+        with ctx.db.snapshot() as connection:
+            raw = connection.connection.dbapi_connection
+            before = connection.execute(count).scalar() if through_sqlalchemy else raw.execute(count.text).fetchone()[0]
+            assert category_page(connection, "general") is not None  # a Prepared statement on it
+            with ctx.db.write() as session:  # another connection writes meanwhile
+                posting.create_topic(ctx, session, session.get(Member, author), "general", "Écrit pendant", "Texte")
+            after = connection.execute(count).scalar() if through_sqlalchemy else raw.execute(count.text).fetchone()[0]
+            assert after == (before if ctx.db.is_sqlite else before + 1)
+        if ctx.db.is_sqlite:
+            assert raw.in_transaction is False  # no read transaction left on the pooled connection
+        with ctx.db.write() as session:  # and the next writer is not held up by one
+            posting.create_topic(ctx, session, session.get(Member, author), "general", "Écrit après", "Texte")
+    with ctx.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Topic)) == 4
