@@ -46,6 +46,7 @@ from forum.settings import Settings
 _log = logging.getLogger("tribune.db")
 
 _IMMEDIATE = "tribune_immediate"
+_SNAPSHOT = "tribune_snapshot"  # in a DBAPI connection's info while Database.snapshot holds it (SQLite)
 _SINGLE = "tribune_single_statement"
 _AFTER_COMMIT = "tribune_after_commit"
 
@@ -161,8 +162,8 @@ def _configure_sqlite(engine: Engine) -> None:
         options = connection.get_execution_options()
         if options.get(_SINGLE, False):
             return  # one statement reads a consistent state on its own: no BEGIN to pay for
-        if connection.connection.dbapi_connection.in_transaction:
-            return  # a snapshot's read transaction, begun on the driver (Database.snapshot)
+        if connection.info.get(_SNAPSHOT, False):
+            return  # inside a snapshot's read transaction, begun on the driver (Database.snapshot)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE, False) else "BEGIN")
 
 
@@ -197,6 +198,31 @@ def _cursor_class() -> type:
             return super().execute(query, params, prepare=prepare, binary=binary)
 
     return Cursor
+
+
+def _sqlite_read_transaction(connection: Connection) -> Iterator[Connection]:
+    """One SQLite read transaction for the block, begun and ended on the driver: SQLAlchemy's
+    begin() and its event cost ~20 µs a page view. Ended here whatever the block did, not left
+    to the pool's reset (an engine option can turn that off). While it is open, a statement
+    that makes SQLAlchemy begin a transaction of its own sends no second BEGIN (_on_begin)."""
+    raw = connection.connection.dbapi_connection
+    info = connection.info
+    try:
+        raw.execute("BEGIN")  # type: ignore[union-attr]
+    except connection.dialect.loaded_dbapi.Error as error:
+        # SQLAlchemy's own exception, as for any statement: the 503 page catches its OperationalError.
+        raise exc.DBAPIError.instance("BEGIN", None, error, connection.dialect.loaded_dbapi.Error,
+                                      dialect=connection.dialect) from error
+    info[_SNAPSHOT] = True
+    try:
+        yield connection
+    finally:
+        info.pop(_SNAPSHOT, None)
+        try:
+            if raw.in_transaction:  # type: ignore[union-attr]
+                raw.rollback()  # type: ignore[union-attr]
+        except connection.dialect.loaded_dbapi.Error:
+            connection.invalidate()  # never hand out a connection whose state is unknown
 
 
 class ByIds:
@@ -295,11 +321,7 @@ class Database:
         statement takes its own snapshot, in a transaction or not."""
         if self.is_sqlite:
             with self.engine.connect() as connection:
-                # BEGIN sent on the driver: SQLAlchemy's begin() and its event cost ~20 µs a page
-                # view. The pool's rollback on return ends it (or SQLAlchemy's own, if a statement
-                # made it begin a transaction: _on_begin then sends nothing).
-                connection.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
-                yield connection
+                yield from _sqlite_read_transaction(connection)
             return
         with self._autocommit() as connection:
             yield connection

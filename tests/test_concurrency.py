@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from forum.models import Member, Post, Topic
@@ -91,7 +92,26 @@ def test_a_snapshot_reads_one_state_and_leaves_no_transaction_behind(world):
             assert after == (before if ctx.db.is_sqlite else before + 1)
         if ctx.db.is_sqlite:
             assert raw.in_transaction is False  # no read transaction left on the pooled connection
-        with ctx.db.write() as session:  # and the next writer is not held up by one
-            posting.create_topic(ctx, session, session.get(Member, author), "general", "Écrit après", "Texte")
+    try:
+        with ctx.db.snapshot() as connection:
+            raw = connection.connection.dbapi_connection
+            connection.execute(count)
+            raise LookupError("a page that fails halfway")
+    except LookupError:
+        pass
+    if ctx.db.is_sqlite:
+        assert raw.in_transaction is False  # nor when the block ends in an error
+    with ctx.db.write() as session:
+        session.connection()  # the transaction begins
+        if ctx.db.is_sqlite:  # the writer after them took the write lock up front (BEGIN IMMEDIATE), as ever
+            import sqlite3
+
+            from forum.db import sqlite_file
+
+            other = sqlite3.connect(sqlite_file(ctx.settings.database_url), timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        posting.create_topic(ctx, session, session.get(Member, author), "general", "Écrit après", "Texte")
     with ctx.db.read() as session:
-        assert session.scalar(select(func.count()).select_from(Topic)) == 4
+        assert session.scalar(select(func.count()).select_from(Topic)) == 3
