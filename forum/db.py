@@ -41,6 +41,7 @@ from sqlalchemy import Connection, Engine, bindparam, create_engine, event, exc,
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util import asbool
 
+from forum.prepared import driver_error
 from forum.settings import Settings
 
 _log = logging.getLogger("tribune.db")
@@ -210,9 +211,7 @@ def _sqlite_read_transaction(connection: Connection) -> Iterator[Connection]:
     try:
         raw.execute("BEGIN")  # type: ignore[union-attr]
     except connection.dialect.loaded_dbapi.Error as error:
-        # SQLAlchemy's own exception, as for any statement: the 503 page catches its OperationalError.
-        raise exc.DBAPIError.instance("BEGIN", None, error, connection.dialect.loaded_dbapi.Error,
-                                      dialect=connection.dialect) from error
+        raise driver_error(connection, "BEGIN", None, error) from error
     info[_SNAPSHOT] = True
     try:
         yield connection

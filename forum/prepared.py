@@ -41,6 +41,18 @@ def _cursor(connection: Connection, dbapi_connection: Any) -> Any:
     return cursor
 
 
+def driver_error(connection: Connection, statement: str, args: Any, error: Any,
+                 cursor: Any = None) -> exc.StatementError:
+    """What a driver error on `connection` is raised as: SQLAlchemy's own exception (the 503
+    page catches its OperationalError), and a connection the database dropped is invalidated,
+    never handed out again, as SQLAlchemy does for the statements it runs."""
+    gone = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if gone:
+        connection.invalidate(error)
+    return exc.DBAPIError.instance(statement, args, error, connection.dialect.loaded_dbapi.Error,
+                                   connection_invalidated=gone, dialect=connection.dialect)
+
+
 class _Plan(NamedTuple):
     sql: str
     positional: tuple[str, ...] | None  # parameter names in order, or None for named styles
@@ -93,15 +105,9 @@ class Prepared:
             cursor.execute(plan.sql, args)
             raw = cursor.fetchall()
         except connection.dialect.loaded_dbapi.Error as error:
-            # SQLAlchemy's own exception (the 503 page catches its OperationalError), and a
-            # connection the database dropped is not handed out again.
-            gone = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
             connection.info.pop(_CURSOR, None)
             cursor.close()
-            if gone:
-                connection.invalidate(error)
-            raise exc.DBAPIError.instance(plan.sql, args, error, connection.dialect.loaded_dbapi.Error,
-                                          connection_invalidated=gone, dialect=connection.dialect) from error
+            raise driver_error(connection, plan.sql, args, error, cursor) from error
         converted = []
         processed = plan.processed
         for row in raw:

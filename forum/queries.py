@@ -159,10 +159,11 @@ def decode_cursor(cursor: str | None) -> tuple[dt.datetime, int] | None:
     if not cursor:
         return None
     try:
-        micros, topic_id = cursor.split("_", 1)
-        if not 0 < int(topic_id) <= MAX_ID:
+        micros, after_id = cursor.split("_", 1)
+        topic_id = int(after_id)
+        if not 0 < topic_id <= MAX_ID:
             return None  # no topic has it, and the database could not bind it
-        return dt.datetime.fromtimestamp(int(micros) / 1_000_000, dt.timezone.utc), int(topic_id)
+        return dt.datetime.fromtimestamp(int(micros) / 1_000_000, dt.timezone.utc), topic_id
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -305,8 +306,11 @@ def topic_with_category(session: Session | Connection, topic_id: int,
                         viewer_id: int | None = None) -> tuple[TopicHead, CategoryHead] | None:
     """A topic the viewer may see: published, or held and their own."""
     values = _TOPIC_FOR_VIEWER.first(core(session), {"topic_id": topic_id, "viewer_id": viewer_id or NOBODY})
-    if values is None:
-        return None
+    return None if values is None else _head_of(values)
+
+
+def _head_of(values: tuple[Any, ...]) -> tuple[TopicHead, CategoryHead]:
+    """The topic and category of _TOPIC_FOR_VIEWER's columns."""
     return TopicHead._make(values[:6]), CategoryHead._make(values[6:])
 
 
@@ -362,8 +366,8 @@ def topic_page(session: Session | Connection, topic_id: int, first: int, last: i
     connection = core(session)
     params = {"topic_id": topic_id, "first": first, "last": last, "viewer_id": viewer_id or NOBODY}
     if connection.dialect.name == "sqlite":
-        head = _TOPIC_FOR_VIEWER.first(connection, params)
-        if head is None:
+        found = topic_with_category(connection, topic_id, viewer_id)
+        if found is None:
             return None
         rows = statements.posts.rows(connection, params)
     else:
@@ -371,9 +375,9 @@ def topic_page(session: Session | Connection, topic_id: int, first: int, last: i
         heads = [row for row in rows if row[0] is None]  # posts.id is never NULL
         if not heads:
             return None  # the posts of a topic one may not see are read, and dropped here
-        head = heads[0][statements.width:]
+        found = _head_of(heads[0][statements.width:])
         rows = sorted((row for row in rows if row[0] is not None), key=_BY_NUMBER)  # a UNION has no order
-    return TopicHead._make(head[:6]), CategoryHead._make(head[6:]), _post_rows(session, rows, viewer_id, tuple(probes))
+    return found[0], found[1], _post_rows(session, rows, viewer_id, tuple(probes))
 
 
 def _post_rows(session: Session | Connection, rows: list[tuple[Any, ...]], viewer_id: int | None,
